@@ -1,0 +1,61 @@
+"""Loader for Binance captures (`<recv_ns> <raw JSON>` lines: depth diffs, REST snapshot, bookTicker,
+trades), as recorded by hftbacktest's collector; see ../shared/data/binance-*-l2/PROVENANCE.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import orjson
+
+from kimera.data.errors import LoadStats, MalformedInputError
+from kimera.data.lines import split_ts_lines
+from kimera.model import Event
+from kimera.venues.binance import BinanceAdapter
+
+
+def detect_market(path: str | Path) -> str:
+    """'usdm' if the capture's depth stream chains with `pu` (futures), else 'spot'."""
+    for _, _, raw in split_ts_lines(path):
+        if b'"depthUpdate"' in raw:
+            return "usdm" if b'"pu":' in raw else "spot"
+    return "spot"
+
+
+def load_binance_capture(
+    paths: Iterable[str | Path],
+    market: str | None = None,
+    symbol: str = "BTCUSDT",
+    skip_bad: bool = False,
+    stats: LoadStats | None = None,
+) -> Iterator[Event]:
+    """Events of one or more capture files in file order (files concatenated in the order given).
+
+    A malformed line raises `MalformedInputError(file, line, reason)`; with `skip_bad=True` it is
+    counted in `stats` instead (never dropped silently).
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        return
+    st = stats if stats is not None else LoadStats()
+    adapter = BinanceAdapter(market or detect_market(paths[0]), symbol)
+    loads = orjson.loads
+    parse = adapter.parse
+    for path in paths:
+        for lineno, recv_ns, raw in split_ts_lines(path):
+            st.lines += 1
+            try:
+                if recv_ns < 0:
+                    raise ValueError("line does not start with '<recv_ns> '")
+                ev = parse(loads(raw), recv_ns)
+            except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
+                err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
+                if not skip_bad:
+                    raise err from exc
+                st.bad(err)
+                continue
+            if ev is None:
+                st.ignored += 1
+                continue
+            st.events += 1
+            yield ev

@@ -1,0 +1,32 @@
+"""Errors and counters shared by every loader: a bad line is an error naming file and line, or counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class MalformedInputError(ValueError):
+    """A line or record that cannot be decoded; says which file, which line and why."""
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        super().__init__(f"{source}:{line}: {reason}")
+        self.source = source
+        self.line = line
+        self.reason = reason
+
+
+@dataclass
+class LoadStats:
+    """What a loader read: lines, events by kind, and bad lines skipped under an explicit skip-bad."""
+
+    lines: int = 0
+    events: int = 0
+    bad_lines: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+    ignored: int = 0  # well-formed messages of streams we do not model (e.g. subscription acks)
+
+    def bad(self, err: MalformedInputError) -> None:
+        """Count a skipped bad line, keeping the first few messages for the report."""
+        self.bad_lines += 1
+        if len(self.bad_examples) < 10:
+            self.bad_examples.append(str(err))

@@ -1,0 +1,1 @@
+"""Portfolio construction: optimisation (`optimize`), with accounting modules to sit beside it."""
