@@ -9,6 +9,7 @@ from kimera.book.sync import (
     SequenceRule,
     SyncedBook,
     SyncStatus,
+    UnorderedRule,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "SequenceRule",
     "SyncStatus",
     "SyncedBook",
+    "UnorderedRule",
 ]

@@ -55,6 +55,19 @@ class BookSide:
                 del prices[bisect_left(prices, price)]
         return n
 
+    def truncate(self, n: int) -> int:
+        """Keep only the best `n` levels (venues with a subscribed depth send no deletes beyond it)."""
+        extra = len(self.prices) - n
+        if extra <= 0:
+            return 0
+        if self.is_bid:
+            gone, self.prices = self.prices[:extra], self.prices[extra:]
+        else:
+            gone, self.prices = self.prices[n:], self.prices[:n]
+        for p in gone:
+            del self.levels[p]
+        return extra
+
     def set(self, price: int, size: int) -> None:
         """Set one level (size 0 deletes)."""
         self.update(((price, size),))
@@ -106,6 +119,11 @@ class OrderBook:
         """Apply a delta's levels (no sequence checks: `SyncedBook` does those)."""
         self.updates_applied += self.bids.update(delta.bids) + self.asks.update(delta.asks)
         self.last_update_id = delta.last_update_id
+
+    def truncate(self, depth: int) -> None:
+        """Keep only the best `depth` levels per side."""
+        self.bids.truncate(depth)
+        self.asks.truncate(depth)
 
     def clear(self) -> None:
         """Empty the book."""

@@ -28,6 +28,7 @@ class SequenceRule:
     """How a venue chains diffs. Subclasses answer three questions about one delta."""
 
     name = "abstract"
+    replay_buffered = True  # ids order buffered deltas against a snapshot, so they can be replayed after it
 
     def is_stale(self, snapshot_id: int, d: BookDelta) -> bool:
         """True if `d` is entirely covered by the snapshot (drop it)."""
@@ -98,6 +99,7 @@ class UnorderedRule(SequenceRule):
     (where the venue sends them) are the integrity check."""
 
     name = "unordered"
+    replay_buffered = False  # no ids: deltas received while untrusted cannot be placed against the next snapshot
 
     def is_stale(self, snapshot_id: int, d: BookDelta) -> bool:
         return False
@@ -124,6 +126,7 @@ class SyncedBook:
         rule: SequenceRule,
         checksum: ChecksumFn | None = None,
         max_buffer: int = 100_000,
+        max_depth: int | None = None,
     ) -> None:
         self.book = OrderBook(instrument)
         self.rule = rule
@@ -133,6 +136,7 @@ class SyncedBook:
         self._need_first = True  # the next applied delta is the first after the snapshot
         self._buffer: deque[BookDelta] = deque()
         self.max_buffer = max_buffer
+        self.max_depth = max_depth  # venues that send no deletes beyond a subscribed depth (Kraken): truncate
         self.gaps = 0
         self.checksum_failures = 0
         self.resyncs = 0
@@ -153,6 +157,8 @@ class SyncedBook:
             self.resyncs += 1
         self.snapshots += 1
         self.book.apply_snapshot(snap)
+        if self.max_depth is not None:
+            self.book.truncate(self.max_depth)
         self.snapshot_id = snap.update_id
         self._need_first = True
         self.trusted = True
@@ -165,6 +171,9 @@ class SyncedBook:
     def on_delta(self, d: BookDelta) -> SyncStatus:
         """Apply `d` if it continues the chain; otherwise buffer, drop or flag a gap."""
         if not self.trusted:
+            if not self.rule.replay_buffered:
+                self.stale_dropped += 1  # the next (in-band) snapshot supersedes it
+                return SyncStatus.STALE
             if len(self._buffer) >= self.max_buffer:
                 self._buffer.popleft()
                 self.buffer_overflow += 1
@@ -186,6 +195,8 @@ class SyncedBook:
                 f"does not follow {expected}",
             )
         self.book.apply_delta(d)
+        if self.max_depth is not None:
+            self.book.truncate(self.max_depth)
         self._need_first = False
         self.deltas_applied += 1
         if d.checksum is not None and self.checksum is not None:
@@ -199,5 +210,6 @@ class SyncedBook:
         self.gaps += 1
         self.trusted = False
         self.last_gap = why
-        self._buffer.append(d)
+        if self.rule.replay_buffered:
+            self._buffer.append(d)
         return SyncStatus.GAP

@@ -77,6 +77,22 @@ def read_orderbook(path: str | Path) -> list[tuple[list[Level], list[Level]]]:
     return out
 
 
+def level_after(size_now: int, m: LobsterMessage, strict: bool = True) -> int:
+    """Visible size at the message's price after it: adds for new orders, removals for cancels/executions.
+
+    `strict=False` clamps at 0: a level deeper than the seeded 10 has an unknown size, so a removal there
+    cannot be checked (the loader's case); `strict=True` (a known full level) raises instead."""
+    if m.kind == 1:
+        return size_now + m.size
+    if m.kind in (2, 3, 4):
+        if m.size > size_now and not strict:
+            return 0
+        if m.size > size_now:
+            raise ValueError(f"message removes {m.size} at {m.price} but only {size_now} is visible")
+        return size_now - m.size
+    return size_now
+
+
 def load_lobster(message_file: str | Path, orderbook_file: str | Path, symbol: str = "AAPL") -> Iterator[Event]:
     """A snapshot from orderbook row 1, then one event per later message (delta or trade).
 
@@ -99,8 +115,7 @@ def load_lobster(message_file: str | Path, orderbook_file: str | Path, symbol: s
             yield Trade(VENUE, symbol, uid, m.price, m.size, aggressor, m.time_ns, m.time_ns)
         if m.kind in (1, 2, 3, 4):
             key = (m.direction, m.price)
-            cur = size_at.get(key, 0)
-            new = cur + m.size if m.kind == 1 else max(cur - m.size, 0)
+            new = level_after(size_at.get(key, 0), m, strict=False)
             size_at[key] = new
             lv = [(m.price, new)]
             bids, asks = (lv, []) if m.direction == 1 else ([], lv)

@@ -47,7 +47,7 @@ class BookManager:
         sb = self.books.get(key)
         if sb is None:
             spec = venue_spec(venue)
-            sb = SyncedBook(self.instrument_for(venue, symbol), spec.rule(), spec.checksum)
+            sb = SyncedBook(self.instrument_for(venue, symbol), spec.rule(), spec.checksum, max_depth=spec.max_depth)
             self.books[key] = sb
         return sb
 

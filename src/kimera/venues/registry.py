@@ -17,6 +17,7 @@ class VenueSpec:
     rule: Callable[[], SequenceRule]
     instrument: Callable[[str], Instrument]
     checksum: ChecksumFn | None = None
+    max_depth: int | None = None  # book depth the venue maintains without sending deletes beyond it
 
 
 _VENUES: dict[str, VenueSpec] = {}

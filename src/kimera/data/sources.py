@@ -1,0 +1,50 @@
+"""Open capture files as event sources, by explicit format or detected from the files themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from kimera.data.binance import load_binance_capture
+from kimera.data.errors import LoadStats
+from kimera.data.lines import open_text
+from kimera.data.lobster import load_lobster
+from kimera.model import Event
+
+FORMATS = ("auto", "binance", "lobster")
+
+
+def detect_format(path: Path) -> str:
+    """Guess a file's format from its name and first line."""
+    name = path.name.lower()
+    if ("message" in name or "orderbook" in name) and name.endswith(".csv"):
+        return "lobster"
+    with open_text(path) as f:
+        first = f.readline()
+    head, _, rest = first.partition(" ")
+    if head.isdigit() and rest.lstrip().startswith("{") and ('"stream"' in rest or "lastUpdateId" in rest):
+        return "binance"
+    raise ValueError(f"{path}: cannot detect the format (first line {first[:80]!r}); pass --format")
+
+
+def open_sources(paths: Iterable[str | Path], fmt: str = "auto", skip_bad: bool = False,
+                 stats: LoadStats | None = None) -> list[Iterator[Event]]:
+    """One event iterator per logical source: consecutive files of one format are one source.
+
+    LOBSTER needs its message and orderbook files as a pair (given in either order).
+    """
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise FileNotFoundError(f"no such file: {p}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    kinds = [detect_format(p) if fmt == "auto" else fmt for p in paths]
+    if fmt == "lobster" or (fmt == "auto" and "lobster" in kinds):
+        msgs = [p for p in paths if "message" in p.name]
+        books = [p for p in paths if "orderbook" in p.name]
+        if len(msgs) != 1 or len(books) != 1:
+            raise ValueError("LOBSTER needs exactly one *message*.csv and one *orderbook*.csv file")
+        symbol = msgs[0].name.split("_")[0]
+        return [load_lobster(msgs[0], books[0], symbol)]
+    return [load_binance_capture(paths, skip_bad=skip_bad, stats=stats)]
