@@ -70,5 +70,5 @@ def test_bad_row_names_line(tmp_path) -> None:
     bad.write_text("\n".join(lines))
     from kimera.data import MalformedInputError
 
-    with pytest.raises(MalformedInputError, match="AAPL_message.csv:7"):
+    with pytest.raises(MalformedInputError, match=r"AAPL_message\.csv:7"):
         read_messages(bad)

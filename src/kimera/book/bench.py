@@ -64,26 +64,6 @@ def _sorteddict(snap: BookSnapshot, deltas: list[BookDelta]) -> object:
     return bids
 
 
-def _cbook(snap: BookSnapshot, deltas: list[BookDelta]) -> object:
-    from order_book import OrderBook as CBook
-
-    ob = CBook()
-    for p, q in snap.bids:
-        ob.bids[p] = q
-    for p, q in snap.asks:
-        ob.asks[p] = q
-    for d in deltas:
-        for side, lv in ((ob.bids, d.bids), (ob.asks, d.asks)):
-            for p, q in lv:
-                if q:
-                    side[p] = q
-                elif p in side.to_dict():
-                    del side[p]
-        ob.bids.index(0)
-        ob.asks.index(0)
-    return ob
-
-
 def _cbook_blind(snap: BookSnapshot, deltas: list[BookDelta]) -> object:
     """The C book without the membership check (deleting an absent level raises there: caught)."""
     from order_book import OrderBook as CBook
@@ -99,7 +79,7 @@ def _cbook_blind(snap: BookSnapshot, deltas: list[BookDelta]) -> object:
                 if q:
                     side[p] = q
                 else:
-                    try:
+                    try:  # noqa: SIM105 (try/except is the fastest form on this hot loop)
                         del side[p]
                     except KeyError:
                         pass

@@ -33,18 +33,18 @@ def open_sources(paths: Iterable[str | Path], fmt: str = "auto", skip_bad: bool 
 
     LOBSTER needs its message and orderbook files as a pair (given in either order).
     """
-    paths = [Path(p) for p in paths]
-    for p in paths:
+    files = [Path(p) for p in paths]
+    for p in files:
         if not p.exists():
             raise FileNotFoundError(f"no such file: {p}")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    kinds = [detect_format(p) if fmt == "auto" else fmt for p in paths]
+    kinds = [detect_format(p) if fmt == "auto" else fmt for p in files]
     if fmt == "lobster" or (fmt == "auto" and "lobster" in kinds):
-        msgs = [p for p in paths if "message" in p.name]
-        books = [p for p in paths if "orderbook" in p.name]
+        msgs = [p for p in files if "message" in p.name]
+        books = [p for p in files if "orderbook" in p.name]
         if len(msgs) != 1 or len(books) != 1:
             raise ValueError("LOBSTER needs exactly one *message*.csv and one *orderbook*.csv file")
         symbol = msgs[0].name.split("_")[0]
         return [load_lobster(msgs[0], books[0], symbol)]
-    return [load_binance_capture(paths, skip_bad=skip_bad, stats=stats)]
+    return [load_binance_capture(files, skip_bad=skip_bad, stats=stats)]

@@ -24,7 +24,7 @@ from kimera.venues.binance import BinanceAdapter
 
 def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
     """Rates per second and log-normal size parameters from a Binance spot capture."""
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     ad = BinanceAdapter("spot")
     inst = ad.instrument
     tick = inst.price_scale // 100  # BTCUSDT tick 0.01
@@ -37,7 +37,7 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
     msizes: dict[tuple[int, int], int] = {}
     first = last = None
     start_price = None
-    for ev in load_binance_capture(paths, "spot"):
+    for ev in load_binance_capture(files, "spot"):
         first = ev.recv_ns if first is None else first
         last = ev.recv_ns
         if isinstance(ev, BookSnapshot):
@@ -84,7 +84,7 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
         "market_size": [round(float(ms.mean()), 6), round(float(ms.std()), 6)],
         "start_price": round(float(start_price or 0.0), 2),
         "tick": 0.01,
-        "source": "estimated by kimera.sim.estimate from " + ", ".join(p.name for p in paths),
+        "source": "estimated by kimera.sim.estimate from " + ", ".join(p.name for p in files),
     }
 
 
