@@ -87,3 +87,21 @@ def test_merge_two_sources_by_time(market: str) -> None:
     a = both.books.books["BINANCE_USDM:BTCUSDT"].book
     b = alone.books.books["BINANCE_USDM:BTCUSDT"].book
     assert a.depth(50) == b.depth(50)
+
+
+def test_fast_decoder_equals_strict_parser() -> None:
+    """The typed msgspec path and the strict dict path give identical events on every real line."""
+    import orjson
+
+    from kimera.data.lines import split_ts_lines
+    from kimera.venues.binance import BinanceAdapter, FastBinanceDecoder
+
+    for market, f in (("spot", data_path("binance-spot-btcusdt-l2", "btcusdt_20240808.gz")),
+                      ("usdm", data_path("binance-usdm-btcusdt-l2", "btcusdt_20240808.gz"))):
+        ad = BinanceAdapter(market)
+        fast = FastBinanceDecoder(ad)
+        n = 0
+        for _, ns, raw in split_ts_lines(f):
+            assert fast.decode(raw, ns) == ad.parse(orjson.loads(raw), ns)
+            n += 1
+        assert n > 40_000 and fast.fallbacks <= 1  # only the REST snapshot line takes the strict path

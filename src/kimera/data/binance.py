@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import orjson
-
 from kimera.data.errors import LoadStats, MalformedInputError
 from kimera.data.lines import split_ts_lines
 from kimera.model import Event
-from kimera.venues.binance import BinanceAdapter
+from kimera.venues.binance import BinanceAdapter, FastBinanceDecoder
 
 
 def detect_market(path: str | Path) -> str:
@@ -39,15 +37,14 @@ def load_binance_capture(
         return
     st = stats if stats is not None else LoadStats()
     adapter = BinanceAdapter(market or detect_market(paths[0]), symbol)
-    loads = orjson.loads
-    parse = adapter.parse
+    decode = FastBinanceDecoder(adapter).decode
     for path in paths:
         for lineno, recv_ns, raw in split_ts_lines(path):
             st.lines += 1
             try:
                 if recv_ns < 0:
                     raise ValueError("line does not start with '<recv_ns> '")
-                ev = parse(loads(raw), recv_ns)
+                ev = decode(raw, recv_ns)
             except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
                 err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
                 if not skip_bad:

@@ -8,8 +8,11 @@ from __future__ import annotations
 from operator import itemgetter, methodcaller
 from typing import Any
 
+import msgspec
+import orjson
+
 from kimera.book.sync import BinanceFuturesRule, BinanceSpotRule, SequenceRule
-from kimera.model import BookDelta, BookSnapshot, Event, Instrument, Level, Quote, Side, Trade
+from kimera.model import Bar, BookDelta, BookSnapshot, Event, Instrument, Level, Quote, Side, Trade
 from kimera.model.fixed import FixedPointError, parse_fixed
 
 VENUE = "BINANCE"
@@ -73,6 +76,10 @@ def levels(pairs: list[Any], price_decimals: int = DECIMALS, size_decimals: int 
     return list(zip(px, qty, strict=True))
 
 
+# Well-formed streams we do not turn into events (counted as ignored by loaders).
+_UNMODELLED = frozenset({"24hrTicker", "24hrMiniTicker", "markPriceUpdate", "forceOrder", "avgPrice"})
+
+
 class BinanceAdapter:
     """Stateless translation of Binance JSON messages (already decoded) into events."""
 
@@ -100,7 +107,9 @@ class BinanceAdapter:
             return self.trade(data, recv_ns)
         if kind == "bookTicker" or ("u" in data and "b" in data and "a" in data and "B" in data):
             return self.book_ticker(data, recv_ns)
-        if "result" in data or "id" in data:  # subscription acknowledgements
+        if kind == "kline":
+            return self.kline(data, recv_ns)
+        if kind in _UNMODELLED or "result" in data or "id" in data:  # other streams, subscription acks
             return None
         raise ValueError(f"unknown Binance message: {str(msg)[:120]}")
 
@@ -129,6 +138,16 @@ class BinanceAdapter:
             int(d.get("E", d.get("T", 0))) * 1_000_000, recv_ns,
         )
 
+    def kline(self, d: dict[str, Any], recv_ns: int) -> Bar | None:
+        """`kline`: a Bar once the candle is closed (`x` true); an open candle is not an event yet."""
+        k = d["k"]
+        if not k["x"]:
+            return None
+        return Bar(
+            self.venue, d["s"], fx(k["o"], self.pd), fx(k["h"], self.pd), fx(k["l"], self.pd), fx(k["c"], self.pd),
+            fx(k["v"], self.sd), int(k["t"]) * 1_000_000, (int(k["T"]) + 1) * 1_000_000, recv_ns,
+        )
+
     def trade(self, d: dict[str, Any], recv_ns: int) -> Trade:
         """`trade`: `m` true means the buyer was the maker, so the aggressor sold."""
         tid = d["t"] if "t" in d else d["a"]
@@ -136,3 +155,60 @@ class BinanceAdapter:
             self.venue, d["s"], int(tid), fx(d["p"], self.pd), fx(d["q"], self.sd), Side.SELL if d["m"] else Side.BUY,
             int(d.get("T", d["E"])) * 1_000_000, recv_ns,
         )
+
+
+def _typed_decoders(pd: int, sd: int) -> tuple[Any, Any, Any]:
+    """msgspec decoders for the three hot streams, with the decimal format checked by C-level patterns,
+    so the conversions after them are a plain `int(s.replace('.', ''))`."""
+    from typing import Annotated
+
+    px = Annotated[str, msgspec.Meta(pattern=rf"^[0-9]+\.[0-9]{{{pd}}}$")] if pd else Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    sz = Annotated[str, msgspec.Meta(pattern=rf"^[0-9]+\.[0-9]{{{sd}}}$")] if sd else Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    ticker = msgspec.defstruct("Ticker", [("u", int), ("s", str), ("b", px), ("B", sz), ("a", px), ("A", sz),
+                                          ("E", int, 0), ("T", int, 0)])
+    depth = msgspec.defstruct("Depth", [("E", int), ("s", str), ("U", int), ("u", int),
+                                        ("b", list[tuple[px, sz]]), ("a", list[tuple[px, sz]]), ("pu", int, -1)])
+    trade = msgspec.defstruct("TradeMsg", [("E", int), ("s", str), ("t", int), ("p", px), ("q", sz), ("m", bool),
+                                           ("T", int, 0)])
+
+    def wrap(t: Any) -> Any:
+        return msgspec.json.Decoder(msgspec.defstruct("Wrapped", [("stream", str), ("data", t)]))
+
+    return wrap(ticker), wrap(depth), wrap(trade)
+
+
+def _ints(strs: Any) -> list[int]:
+    return list(map(int, map(_NODOT, strs)))
+
+
+class FastBinanceDecoder:
+    """Raw bytes → event through typed msgspec decoding for bookTicker, depth and trade lines; anything
+    else (or any string not in the venue's usual format) goes through the strict `BinanceAdapter.parse`.
+    Both paths give identical events (tested)."""
+
+    def __init__(self, adapter: BinanceAdapter) -> None:
+        self.ad = adapter
+        self.ticker, self.depth, self.trade = _typed_decoders(adapter.pd, adapter.sd)
+        self.fallbacks = 0
+
+    def decode(self, raw: bytes, recv_ns: int) -> Event | None:
+        """Decode one message (bytes after the timestamp)."""
+        head = raw[:48]
+        venue = self.ad.venue
+        try:
+            if b"@bookTicker" in head:
+                t = self.ticker.decode(raw).data
+                b, bq, a, aq = _ints((t.b, t.B, t.a, t.A))
+                return Quote(venue, t.s, t.u, b, bq, a, aq, (t.E or t.T) * 1_000_000, recv_ns)
+            if b"@depth" in head:
+                d = self.depth.decode(raw).data
+                bids = list(zip(_ints(p for p, _ in d.b), _ints(q for _, q in d.b), strict=True))
+                asks = list(zip(_ints(p for p, _ in d.a), _ints(q for _, q in d.a), strict=True))
+                return BookDelta(venue, d.s, d.U, d.u, bids, asks, d.E * 1_000_000, recv_ns, d.pu)
+            if b"@trade" in head:
+                t = self.trade.decode(raw).data
+                p, q = _ints((t.p, t.q))
+                return Trade(venue, t.s, t.t, p, q, Side.SELL if t.m else Side.BUY, (t.T or t.E) * 1_000_000, recv_ns)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            self.fallbacks += 1
+        return self.ad.parse(orjson.loads(raw), recv_ns)
