@@ -161,6 +161,14 @@ class SyncedBook:
             self.book.truncate(self.max_depth)
         self.snapshot_id = snap.update_id
         self._need_first = True
+        if snap.checksum is not None and self.checksum is not None:  # venues that checksum snapshots (OKX)
+            mine = self.checksum(self.book)
+            if mine != snap.checksum:
+                self.checksum_failures += 1
+                self.gaps += 1
+                self.trusted = False
+                self.last_gap = f"checksum mismatch on snapshot {snap.update_id}: ours {mine}, venue {snap.checksum}"
+                return
         self.trusted = True
         pending, self._buffer = self._buffer, deque()
         for d in pending:
@@ -205,6 +213,11 @@ class SyncedBook:
                 self.checksum_failures += 1
                 return self._gap(d, f"checksum mismatch after update {d.last_update_id}: ours {mine}, venue {d.checksum}")
         return SyncStatus.APPLIED
+
+    def invalidate(self, why: str) -> None:
+        """Mark the book untrusted from outside (e.g. the stream broke): deltas wait for the next snapshot."""
+        self.trusted = False
+        self.last_gap = why
 
     def _gap(self, d: BookDelta, why: str) -> SyncStatus:
         self.gaps += 1

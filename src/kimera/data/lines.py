@@ -13,7 +13,7 @@ def open_text(path: str | Path) -> io.TextIOBase:
     p = Path(path)
     if p.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", newline="")  # type: ignore[arg-type]
-    return open(p, encoding="utf-8", newline="")  # noqa: SIM115
+    return open(p, encoding="utf-8", newline="")
 
 
 def read_bytes(path: str | Path) -> bytes:

@@ -58,6 +58,7 @@ def column(strs: list[str], decimals: int) -> list[int]:
             joined.isascii()
             and joined.count(".") == len(strs)
             and joined.replace(".", "").isdigit()
+            and min(map(len, strs)) > decimals  # "0.0024" at 8 decimals: strict path, not an IndexError
             and set(map(itemgetter(-decimals - 1), strs)) == {"."}
         ):
             return list(map(int, map(_NODOT, strs)))

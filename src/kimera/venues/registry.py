@@ -44,12 +44,17 @@ def resolve_instrument(venue: str, symbol: str) -> Instrument:
 def _register_builtin() -> None:
     from kimera.data import lobster
     from kimera.sim import market as sim
-    from kimera.venues import binance
+    from kimera.venues import binance, bybit, coinbase, kraken, okx
 
     register_venue(VenueSpec(binance.VENUE, lambda: binance.rule("spot"), lambda s: binance.instrument(s, "spot")))
     register_venue(VenueSpec(binance.VENUE_USDM, lambda: binance.rule("usdm"), lambda s: binance.instrument(s, "usdm")))
     register_venue(VenueSpec(lobster.VENUE, ContiguousRule, lobster.instrument))
     register_venue(VenueSpec(sim.VENUE, ContiguousRule, sim.instrument))
+    register_venue(VenueSpec(kraken.VENUE, kraken.rule, kraken.instrument, kraken.checksum, kraken.DEFAULT_DEPTH))
+    register_venue(VenueSpec(coinbase.VENUE, coinbase.rule, coinbase.instrument))
+    register_venue(VenueSpec(bybit.VENUE, bybit.rule, bybit.instrument))
+    register_venue(VenueSpec(bybit.VENUE_V1, bybit.rule_v1, bybit.instrument_v1))
+    register_venue(VenueSpec(okx.VENUE, okx.rule, okx.instrument, okx.checksum))
 
 
 _register_builtin()

@@ -12,7 +12,7 @@ from kimera.portfolio.optimize.errors import NonPSDError
 
 FloatArray = NDArray[np.float64]
 
-PSD_TOL = 1e-10  # relative: eigenvalues below -PSD_TOL * max(1, largest) make a matrix non-PSD
+PSD_TOL = 1e-10  # relative: an eigenvalue below −PSD_TOL·max|eigenvalue| makes a matrix non-PSD
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,16 @@ class Covariance:
         m = 0.5 * (m + m.T)
         n = m.shape[0]
         try:
-            root: FloatArray = np.linalg.cholesky(m).T
+            root: FloatArray = np.asarray(np.linalg.cholesky(m).T, dtype=np.float64)
         except np.linalg.LinAlgError:
             vals, vecs = np.linalg.eigh(m)
-            top = max(1.0, float(vals[-1]))
+            top = float(np.max(np.abs(vals))) or 1.0
             if vals[0] < -PSD_TOL * top:
                 raise NonPSDError(
                     f"covariance is not positive semidefinite: smallest eigenvalue {vals[0]:.3g}"
                 ) from None
             keep = vals > PSD_TOL * top
-            root = (vecs[:, keep] * np.sqrt(vals[keep])).T
+            root = np.asarray((vecs[:, keep] * np.sqrt(vals[keep])).T, dtype=np.float64)
         return cls(np.ascontiguousarray(root), np.zeros(n), m)
 
     @classmethod

@@ -50,7 +50,9 @@ def check_returns(returns: FloatArray) -> FloatArray:
     bad = ~np.isfinite(r)
     if bad.any():
         t, j = np.argwhere(bad)[0]
-        raise MissingDataError(f"returns contain {int(bad.sum())} missing/non-finite values (first: row {t}, asset {j})")
+        raise MissingDataError(
+            f"returns contain {int(bad.sum())} missing/non-finite values (first: row {t}, asset {j})"
+        )
     return r
 
 

@@ -30,7 +30,7 @@ MISSING = {"", "nan", "na", "n/a", "null", "none"}
 
 @dataclass(frozen=True)
 class PriceTable:
-    """Adjusted closes: `dates` ascending (datetime64[D]), `assets` names, `values` T×N (NaN = missing)."""
+    """A dates × assets table (prices, returns or volumes): `dates` ascending, `values` T×N, NaN = missing."""
 
     dates: NDArray[np.datetime64]
     assets: tuple[str, ...]
@@ -61,8 +61,8 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open("r", encoding="utf-8", newline="")  # type: ignore[return-value]
 
 
-def _parse_price(cell: str, row: int, asset: str) -> float:
-    """A price cell as float (NaN when missing); anything non-numeric or ≤ 0 is an error."""
+def _parse_cell(cell: str, row: int, asset: str, positive: bool) -> float:
+    """A cell as float (NaN when missing); non-numeric (or, with `positive`, ≤ 0) is an error."""
     text = cell.strip()
     if text.lower() in MISSING:
         return math.nan
@@ -72,12 +72,18 @@ def _parse_price(cell: str, row: int, asset: str) -> float:
         raise MissingDataError(f"row {row}, asset {asset}: {cell!r} is not a number") from None
     if math.isnan(value):
         return value
-    if not (value > 0 and math.isfinite(value)):
-        raise MissingDataError(f"row {row}, asset {asset}: price {value} is not a positive finite number")
+    if not math.isfinite(value) or (positive and value <= 0):
+        kind = "a positive finite number" if positive else "finite"
+        raise MissingDataError(f"row {row}, asset {asset}: value {value} is not {kind}")
     return value
 
 
 def load_prices(path: str | Path) -> PriceTable:
+    """Read a prices CSV: `load_table` with every present value required to be a positive number."""
+    return load_table(path, positive=True)
+
+
+def load_table(path: str | Path, positive: bool = False) -> PriceTable:
     """Read `Date,A,B,...` rows; dates must be ISO (YYYY-MM-DD…) and are sorted, duplicates rejected."""
     p = Path(path)
     if not p.exists():
@@ -86,7 +92,9 @@ def load_prices(path: str | Path) -> PriceTable:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None or len(header) < 2:
-            raise InsufficientDataError(f"{p}: needs a header `Date,ASSET1,...` and at least one asset column")
+            raise InsufficientDataError(
+                f"{p}: needs a header `Date,ASSET1,...` and at least one asset column"
+            )
         assets = tuple(h.strip() for h in header[1:])
         if len(set(assets)) != len(assets):
             raise MissingDataError(f"{p}: duplicate asset columns")
@@ -101,7 +109,7 @@ def load_prices(path: str | Path) -> PriceTable:
                 dates.append(np.datetime64(rec[0].strip()[:10], "D"))
             except ValueError:
                 raise MissingDataError(f"{p} line {i}: bad date {rec[0]!r}") from None
-            rows.append([_parse_price(c, i, a) for c, a in zip(rec[1:], assets, strict=True)])
+            rows.append([_parse_cell(c, i, a, positive) for c, a in zip(rec[1:], assets, strict=True)])
     d = np.array(dates, dtype="datetime64[D]")
     order = np.argsort(d, kind="stable")
     d = d[order]

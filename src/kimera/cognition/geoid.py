@@ -1,0 +1,128 @@
+"""The geoid: one unit of meaning (semantic weights, symbolic facts, an embedding), validated on creation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+SymbolicValue = bool | int | float | str
+FloatVector = npt.NDArray[np.float32]
+
+
+class GeoidError(ValueError):
+    """A geoid (or a set of geoids) that breaks the spec: NaN, negative weight, mixed dimensions, bad type."""
+
+
+def _semantic(gid: str, state: Mapping[str, Any]) -> dict[str, float]:
+    """Validate semantic weights: string keys, finite non-negative numbers (bools refused)."""
+    if not isinstance(state, Mapping):
+        raise GeoidError(f"geoid {gid!r}: semantic_state must be a mapping, got {type(state).__name__}")
+    out: dict[str, float] = {}
+    for k, v in state.items():
+        if not isinstance(k, str):
+            raise GeoidError(f"geoid {gid!r}: semantic key {k!r} is not a string")
+        if isinstance(v, bool | np.bool_) or not isinstance(v, Real):
+            raise GeoidError(f"geoid {gid!r}: semantic_state[{k!r}] = {v!r} is not a number")
+        x = float(v)
+        if not math.isfinite(x):
+            raise GeoidError(f"geoid {gid!r}: semantic_state[{k!r}] = {x} is not finite")
+        if x < 0:
+            raise GeoidError(f"geoid {gid!r}: semantic_state[{k!r}] = {x} is negative (weights must be >= 0)")
+        out[k] = x
+    return out
+
+
+def _symbolic_value(gid: str, k: str, v: Any) -> SymbolicValue:
+    """One symbolic value as a plain Python bool, int, float or str (numpy scalars converted)."""
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, Integral):
+        return int(v)
+    if isinstance(v, Real):
+        x = float(v)
+        if math.isnan(x):
+            raise GeoidError(f"geoid {gid!r}: symbolic_state[{k!r}] is NaN")
+        return x
+    if isinstance(v, str):
+        return v
+    raise GeoidError(f"geoid {gid!r}: symbolic_state[{k!r}] = {v!r} must be a bool, number or string")
+
+
+def _symbolic(gid: str, state: Mapping[str, Any]) -> dict[str, SymbolicValue]:
+    """Validate symbolic facts: string keys; bool, int, float (not NaN) or str values."""
+    if not isinstance(state, Mapping):
+        raise GeoidError(f"geoid {gid!r}: symbolic_state must be a mapping, got {type(state).__name__}")
+    out: dict[str, SymbolicValue] = {}
+    for k, v in state.items():
+        if not isinstance(k, str):
+            raise GeoidError(f"geoid {gid!r}: symbolic key {k!r} is not a string")
+        out[k] = _symbolic_value(gid, k, v)
+    return out
+
+
+def _embedding(gid: str, emb: Any) -> FloatVector | None:
+    """Validate an embedding: None, or a non-empty 1-D vector of finite numbers, stored as read-only float32."""
+    if emb is None:
+        return None
+    try:
+        arr = np.array(emb, dtype=np.float32, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise GeoidError(f"geoid {gid!r}: embedding is not a vector of numbers ({exc})") from exc
+    if arr.ndim != 1 or arr.size == 0:
+        raise GeoidError(f"geoid {gid!r}: embedding must be a non-empty 1-D vector, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise GeoidError(f"geoid {gid!r}: embedding contains NaN or infinity (or overflows float32)")
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Geoid:
+    """A validated geoid; `embedding` is a read-only float32 vector (or None) of the engine's dimension."""
+
+    geoid_id: str
+    semantic_state: dict[str, float] = field(default_factory=dict)
+    symbolic_state: dict[str, SymbolicValue] = field(default_factory=dict)
+    embedding: FloatVector | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        gid = self.geoid_id
+        if not isinstance(gid, str) or not gid:
+            raise GeoidError(f"geoid_id must be a non-empty string, got {gid!r}")
+        if not isinstance(self.metadata, Mapping):
+            raise GeoidError(f"geoid {gid!r}: metadata must be a mapping")
+        object.__setattr__(self, "semantic_state", _semantic(gid, self.semantic_state))
+        object.__setattr__(self, "symbolic_state", _symbolic(gid, self.symbolic_state))
+        object.__setattr__(self, "embedding", _embedding(gid, self.embedding))
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    @property
+    def dim(self) -> int | None:
+        """The embedding's dimension, None without one."""
+        return None if self.embedding is None else int(self.embedding.shape[0])
+
+    @property
+    def entropy(self) -> float:
+        """Shannon entropy in bits of the semantic weights taken as a probability vector (0 if empty or all 0)."""
+        return semantic_entropy(self.semantic_state.values())
+
+
+def semantic_entropy(weights: Any) -> float:
+    """Entropy in bits of non-negative weights after normalising; negative weights are an error."""
+    w = np.asarray(list(weights), dtype=np.float64)
+    if w.size == 0:
+        return 0.0
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise GeoidError("entropy needs finite non-negative weights")
+    total = float(w.sum())
+    if total == 0.0:
+        return 0.0
+    p = w[w > 0] / total
+    return float(-(p * np.log2(p)).sum()) + 0.0

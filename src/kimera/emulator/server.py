@@ -1,0 +1,220 @@
+"""`Emulator`: a real websocket + HTTP exchange on 127.0.0.1 serving a capture or the simulated market.
+
+    async with Emulator("binance", Source.simulated()) as emu:
+        emu.ws_url, emu.http_url   # point clients (and ccxt's urls['api']) here
+
+The aiohttp application is `emu.app` (its router is open for more endpoints, e.g. REST orders) until
+`start()`. The feed starts when a client first subscribes to book data (`autostart`), so a test sees the
+whole stream; `start_feed()` starts it by hand. After the source ends, `finished` is set and connections
+stay open (heartbeats continue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from kimera.book import OrderBook, SyncedBook, SyncStatus
+from kimera.emulator.binance import BinanceProtocol
+from kimera.emulator.faults import FaultPlan
+from kimera.emulator.hub import Hub, rescale, scale_factors
+from kimera.emulator.kraken import KrakenProtocol
+from kimera.emulator.protocol import VenueProtocol
+from kimera.emulator.source import Source
+from kimera.model import BookDelta, BookSnapshot, Quote, Trade
+
+PROTOCOLS = ("binance", "binance-usdm", "kraken")
+DEFAULT_SYMBOL = {"binance": "BTCUSDT", "binance-usdm": "BTCUSDT", "kraken": "XBT/USD"}
+
+
+class SourceError(RuntimeError):
+    """The served source is itself inconsistent (a gap or bad checksum in the recording)."""
+
+
+class Emulator:
+    """One emulated venue: protocol `venue` ("binance", "binance-usdm" or "kraken") over `source`."""
+
+    def __init__(
+        self,
+        venue: str = "binance",
+        source: Source | None = None,
+        *,
+        symbols: Sequence[str] | None = None,
+        faults: FaultPlan | None = None,
+        rate: float | None = None,
+        autostart: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if venue not in PROTOCOLS:
+            raise ValueError(f"unknown emulated venue {venue!r}; known: {', '.join(PROTOCOLS)}")
+        if rate is not None and rate <= 0:
+            raise ValueError(f"rate must be positive (messages per second), got {rate}")
+        syms = list(symbols) if symbols else [DEFAULT_SYMBOL[venue]]
+        self.venue = venue
+        self.source = source or Source.simulated(symbol=syms[0])
+        self.hub = Hub(faults)
+        self.protocol: VenueProtocol = (
+            KrakenProtocol(self.hub, syms) if venue == "kraken"
+            else BinanceProtocol(self.hub, syms, "usdm" if venue == "binance-usdm" else "spot")
+        )
+        self.rate = rate
+        self.autostart = autostart
+        self.host, self._port = host, port
+        self.symbols = syms
+        self.app = web.Application()
+        self.protocol.add_routes(self.app)
+        self.finished = asyncio.Event()
+        self.error: BaseException | None = None
+        self.events_served = 0
+        self._go = asyncio.Event()
+        if autostart:
+            self.protocol.subscribed = self._go  # the first book subscription starts the feed
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    @property
+    def router(self) -> web.UrlDispatcher:
+        """The HTTP router (add endpoints before `start()`)."""
+        return self.app.router
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        if self._runner is None:
+            raise RuntimeError("emulator not started")
+        return self._port
+
+    @property
+    def ws_url(self) -> str:
+        """Base websocket URL (`ws://127.0.0.1:PORT`)."""
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """Base HTTP URL (`http://127.0.0.1:PORT`)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan and its log of injected faults."""
+        return self.hub.faults
+
+    async def start(self) -> Emulator:
+        """Bind the server and start the feed task."""
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self._port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._tasks = [asyncio.create_task(self._pump(), name="emulator-pump"),
+                       asyncio.create_task(self._idle(), name="emulator-idle")]
+        return self
+
+    def start_feed(self) -> None:
+        """Start publishing now (without waiting for a subscriber)."""
+        self._go.set()
+
+    async def stop(self) -> None:
+        """Stop the feed, close every client and release the port."""
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # shutting down; errors are in self.error
+                await t
+        for conn in list(self.hub.connections.values()):
+            conn.closed = True
+            await conn.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def wait_finished(self, timeout: float) -> None:
+        """Wait until the source is exhausted; re-raise the feed's error if it failed."""
+        await asyncio.wait_for(self.finished.wait(), timeout)
+        if self.error is not None:
+            raise self.error
+
+    def book(self, symbol: str | None = None) -> OrderBook:
+        """The exchange's true book of `symbol` (default: the first served symbol)."""
+        return self.hub.books[symbol or self.symbols[0]].book
+
+    # -- the feed -----------------------------------------------------------------------------------
+    async def _pump(self) -> None:
+        try:
+            await self._go.wait()
+            await self._serve()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # surfaced through wait_finished() and .error
+            self.error = exc
+        finally:
+            self.finished.set()
+
+    async def _serve(self) -> None:
+        proto, hub, src = self.protocol, self.hub, self.source
+        factors: dict[str, tuple[int, int]] = {}
+        pending: dict[str, list[BookDelta]] = {}
+        t0 = time.monotonic()
+        n = 0
+        for ev in src.events:
+            sym = ev.symbol
+            f = factors.get(sym)
+            if f is None:
+                src_inst = src.instrument(ev.venue, sym)
+                hub.source_instruments[sym] = src_inst
+                f = factors[sym] = scale_factors(src_inst, proto.instrument(sym))
+            ev = rescale(ev, *f)
+            if isinstance(ev, BookSnapshot):
+                sb = hub.truth(sym, ev.venue, proto.instrument(sym))
+                sb.on_snapshot(ev)
+                if not sb.trusted:
+                    raise SourceError(f"{src.name}: snapshot rejected: {sb.last_gap}")
+                await proto.publish_snapshot(ev)
+                for d in pending.pop(sym, []):
+                    await self._delta(sb, d)
+            elif isinstance(ev, BookDelta):
+                sbook = hub.books.get(sym)
+                if sbook is None or not sbook.trusted:
+                    pending.setdefault(sym, []).append(ev)  # before the first snapshot: no book to serve yet
+                    continue
+                await self._delta(sbook, ev)
+            elif isinstance(ev, Trade):
+                await proto.publish_trade(ev)
+            elif isinstance(ev, Quote):
+                await proto.publish_quote(ev)
+            n += 1
+            self.events_served = n
+            if self.rate is not None:
+                delay = t0 + n / self.rate - time.monotonic()
+                if delay > 0.0005:
+                    await asyncio.sleep(delay)
+            elif n % 32 == 0:
+                await asyncio.sleep(0)  # let REST requests and subscriptions in
+
+    async def _delta(self, sb: SyncedBook, d: BookDelta) -> None:
+        before = self.protocol.before_delta(sb.book, d)
+        status = sb.on_delta(d)
+        if status is SyncStatus.APPLIED:
+            await self.protocol.publish_delta(d, before)
+        elif status is SyncStatus.GAP:
+            raise SourceError(f"{self.source.name}: the recording itself breaks: {sb.last_gap}")
+
+    async def _idle(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            await self.protocol.idle()

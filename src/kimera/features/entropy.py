@@ -1,0 +1,97 @@
+"""Count-based histogram entropy and short/long variance ratio (numba), for the risk engine's thermal part."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@njit(cache=True)
+def _count_entropy(x, bins):  # type: ignore[no-untyped-def]
+    n = x.shape[0]
+    if n < 2:
+        return 0.0
+    lo = x[0]
+    hi = x[0]
+    for k in range(1, n):
+        v = x[k]
+        if v < lo:
+            lo = v
+        elif v > hi:
+            hi = v
+    if hi <= lo:
+        return 0.0
+    counts = np.zeros(bins, dtype=np.int64)
+    width = (hi - lo) / bins
+    for k in range(n):
+        b = int((x[k] - lo) / width)
+        if b >= bins:  # the maximum lands in the last bin, like numpy.histogram's closed last edge
+            b = bins - 1
+        counts[b] += 1
+    h = 0.0
+    for b in range(bins):
+        c = counts[b]
+        if c > 0:
+            p = c / n
+            h -= p * math.log(p)
+    return h / math.log(bins)
+
+
+def count_entropy(x: FloatArray, bins: int = 16) -> float:
+    """Shannon entropy of an equal-width COUNT histogram of `x` over [min, max], divided by log(bins).
+
+    In [0, 1]: 0 when every value falls in one bin (or fewer than 2 values), 1 when the bins are equally
+    full. Why counts: a density-normalised histogram depends on the bin width, counts do not.
+    """
+    if bins < 2:
+        raise ValueError(f"count_entropy: bins must be >= 2, got {bins}")
+    a = np.ascontiguousarray(x, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"count_entropy: expected a 1-D array, got shape {a.shape}")
+    return float(_count_entropy(a, bins))
+
+
+@njit(cache=True)
+def _variance(x, start, stop):  # type: ignore[no-untyped-def]
+    n = stop - start
+    if n < 2:
+        return 0.0
+    m = 0.0
+    for k in range(start, stop):
+        m += x[k]
+    m /= n
+    s = 0.0
+    for k in range(start, stop):
+        d = x[k] - m
+        s += d * d
+    return s / n
+
+
+@njit(cache=True)
+def _temperature(x, short):  # type: ignore[no-untyped-def]
+    n = x.shape[0]
+    if n < 2:
+        return 0.0
+    s = short if short < n else n
+    vs = _variance(x, n - s, n)
+    vl = _variance(x, 0, n)
+    if vs + vl == 0.0:
+        return 0.0
+    return vs / (vs + vl)
+
+
+def temperature(returns: FloatArray, short: int = 32) -> float:
+    """Market temperature in [0, 1): var(last `short` returns) / (that + var(whole window)).
+
+    0.5 when the recent market is as agitated as the window's baseline; toward 1 when it heats up.
+    `returns` must be chronological (oldest first).
+    """
+    if short < 2:
+        raise ValueError(f"temperature: short window must be >= 2, got {short}")
+    a = np.ascontiguousarray(returns, dtype=np.float64)
+    return float(_temperature(a, short))

@@ -1,0 +1,143 @@
+"""Simulated annealing for the selection QUBO: a numba kernel with incremental energy deltas.
+
+The energy is the QUBO's xᵀQx throughout; what is designed is the move set. Each sweep offers every
+variable a single flip (in order) and, after each, a pair flip that swaps a random selected asset for a
+random unselected one. Single flips alone must climb over the cardinality penalty (≈ P) to move between
+feasible states, which freezes the chain long before it can resolve objective gaps of 1e-4: on the
+20-stock set (K = 5) single-flip runs hit the exact optimum 3/50 times (16 reads × 200 sweeps) and
+dwave-samplers 2/100 with the same budget; with pair flips, 100/100 (docs/optimisation.md). Pair
+flips keep Σx and are scored with the same Metropolis rule on the same energy.
+The local field h_i = Q_ii + 2·Σ_{j≠i} Q_ij·x_j is kept up to date, so a proposal costs O(1) and an
+accepted move O(N). Each read starts from a random state with exactly K ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+from numpy.typing import NDArray
+
+from kimera.portfolio.optimize.covariance import FloatArray
+
+DEFAULT_READS = 16
+DEFAULT_SWEEPS = 200
+SCHEDULE_SAMPLES = 32
+
+
+@dataclass(frozen=True)
+class AnnealResult:
+    """Every read's final state and energy (xᵀQx, without the offset)."""
+
+    states: NDArray[np.int8]
+    energies: FloatArray
+
+    def best(self) -> tuple[NDArray[np.int8], float]:
+        """The lowest-energy state and its energy."""
+        i = int(np.argmin(self.energies))
+        return self.states[i], float(self.energies[i])
+
+
+def beta_range(q: FloatArray, k: int, seed: int = 0) -> tuple[float, float]:
+    """(hot, cold) β: swaps at random feasible states with the largest |ΔE| pass with probability ½ when
+    hot, with the smallest non-zero |ΔE| with probability 1% when cold (dwave-samplers' rule, applied to
+    the moves that matter rather than to the raw coefficients, which the penalty dominates)."""
+    rng = np.random.default_rng(seed)
+    n = q.shape[0]
+    if k in (0, n):
+        scale = float(np.max(np.abs(q))) or 1.0
+        return np.log(2.0) / scale, np.log(100.0) / scale
+    deltas = []
+    for _ in range(SCHEDULE_SAMPLES):
+        x = np.zeros(n)
+        x[rng.choice(n, k, replace=False)] = 1.0
+        h = np.diag(q) + 2.0 * (q @ x - np.diag(q) * x)
+        ones, zeros = np.flatnonzero(x), np.flatnonzero(x == 0)
+        swap = (h[zeros][None, :] - h[ones][:, None]) - 2.0 * q[np.ix_(ones, zeros)]
+        deltas.append(np.abs(swap).ravel())
+    d = np.concatenate(deltas)
+    top = float(d.max())
+    nonzero = d[d > 1e-12 * top]
+    if top <= 0 or nonzero.size == 0:
+        return 1.0, 1.0
+    return np.log(2.0) / top, np.log(100.0) / float(nonzero.min())
+
+
+@nb.njit(cache=True)
+def _flip(q: FloatArray, x: NDArray[np.int8], h: FloatArray, i: int) -> None:  # pragma: no cover - numba
+    """Flip x_i and update every other local field."""
+    step = 1.0 if x[i] == 0 else -1.0
+    x[i] = 1 - x[i]
+    row = q[i]  # Q is symmetric: row i is column i, read contiguously
+    for j in range(q.shape[0]):
+        if j != i:
+            h[j] += 2.0 * row[j] * step
+
+
+@nb.njit(cache=True)
+def _anneal(
+    q: FloatArray, betas: FloatArray, reads: int, k: int, seed: int, swaps: bool
+) -> tuple[NDArray[np.int8], FloatArray]:  # pragma: no cover - numba
+    """Run `reads` independent anneals; returns their final states and energies xᵀQx."""
+    np.random.seed(seed)
+    n = q.shape[0]
+    states = np.zeros((reads, n), dtype=np.int8)
+    energies = np.empty(reads)
+    x = np.zeros(n, dtype=np.int8)
+    h = np.empty(n)
+    for r in range(reads):
+        x[:] = 0
+        perm = np.random.permutation(n)
+        for a in range(k):
+            x[perm[a]] = 1
+        for i in range(n):
+            acc = q[i, i]
+            for j in range(n):
+                if j != i and x[j]:
+                    acc += 2.0 * q[i, j]
+            h[i] = acc
+        for s in range(betas.shape[0]):
+            beta = betas[s]
+            for i in range(n):
+                delta = h[i] if x[i] == 0 else -h[i]
+                if delta <= 0.0 or np.random.random() < np.exp(-beta * delta):
+                    _flip(q, x, h, i)
+                if swaps:
+                    a = np.random.randint(n)
+                    b = np.random.randint(n)
+                    if x[a] != x[b]:
+                        out, inn = (a, b) if x[a] == 1 else (b, a)
+                        delta = h[inn] - h[out] - 2.0 * q[out, inn]
+                        if delta <= 0.0 or np.random.random() < np.exp(-beta * delta):
+                            _flip(q, x, h, out)
+                            _flip(q, x, h, inn)
+        e = 0.0
+        for i in range(n):
+            if x[i]:
+                e += q[i, i]
+                for j in range(i + 1, n):
+                    if x[j]:
+                        e += 2.0 * q[i, j]
+        states[r] = x
+        energies[r] = e
+    return states, energies
+
+
+def anneal(
+    q: FloatArray,
+    k: int,
+    reads: int = DEFAULT_READS,
+    sweeps: int = DEFAULT_SWEEPS,
+    seed: int = 0,
+    beta: tuple[float, float] | None = None,
+    swaps: bool = True,
+) -> AnnealResult:
+    """Anneal the symmetric QUBO `q`: `reads` restarts of `sweeps` sweeps, seeded and reproducible;
+    `swaps=False` gives plain single-flip annealing (kept for the measurement that motivated swaps)."""
+    if reads < 1 or sweeps < 1:
+        raise ValueError("reads and sweeps must be ≥ 1")
+    hot, cold = beta if beta is not None else beta_range(q, k, seed)
+    betas = np.geomspace(hot, cold, sweeps)
+    states, energies = _anneal(np.ascontiguousarray(q, dtype=np.float64), betas, reads, k, seed, swaps)
+    return AnnealResult(states, energies)

@@ -1,0 +1,113 @@
+"""The market as risk sees it: prices, depth within the slippage bound, volatility and thermal state,
+computed once per market update so each order's assessment is a few float operations."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from kimera.book import OrderBook
+from kimera.features import FeatureEngine, count_entropy, temperature
+from kimera.model import Instrument
+from kimera.risk.config import RiskParams
+from kimera.risk.errors import RiskInputError
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MarketState:
+    """One instrument's market at `recv_ns`. Depths are base units resting within `slippage_bps` of mid.
+
+    thermal = (1 − s)·temperature + s·(entropy of returns + entropy of volumes)/2, s = thermal_entropy_share.
+    """
+
+    instrument: Instrument
+    recv_ns: int
+    bid: float
+    ask: float
+    mid: float
+    spread_bps: float
+    depth_bid: float
+    depth_ask: float
+    vol: float
+    temperature: float
+    entropy_returns: float
+    entropy_volumes: float
+    thermal: float
+    returns: FloatArray
+
+    @property
+    def key(self) -> str:
+        """`VENUE:SYMBOL` of the instrument."""
+        return self.instrument.key
+
+
+def _check_price(where: str, name: str, v: float) -> None:
+    if not (math.isfinite(v) and v > 0.0):
+        raise RiskInputError(f"{where}: {name} must be a finite price > 0, got {v!r}")
+
+
+def make_market_state(
+    instrument: Instrument, recv_ns: int, bid: float, ask: float, depth_bid: float, depth_ask: float,
+    returns: FloatArray, volumes: FloatArray, vol: float, params: RiskParams,
+) -> MarketState:
+    """Validate raw market inputs and derive spread, temperature, entropies and thermal."""
+    where = f"market {instrument.key} at {recv_ns}"
+    _check_price(where, "bid", bid)
+    _check_price(where, "ask", ask)
+    if ask < bid:
+        raise RiskInputError(f"{where}: crossed market, bid {bid} > ask {ask}")
+    for name, v in (("depth_bid", depth_bid), ("depth_ask", depth_ask), ("vol", vol)):
+        if not (math.isfinite(v) and v >= 0.0):
+            raise RiskInputError(f"{where}: {name} must be finite and >= 0, got {v!r}")
+    r = np.array(returns, dtype=np.float64)  # a copy: feature windows are views that move on
+    r.setflags(write=False)
+    w = np.asarray(volumes, dtype=np.float64)
+    mid = 0.5 * (bid + ask)
+    temp = temperature(r, params.temperature_short)
+    er = count_entropy(r, params.entropy_bins)
+    ev = count_entropy(w, params.entropy_bins)
+    if not (math.isfinite(temp) and math.isfinite(er) and math.isfinite(ev)):
+        raise RiskInputError(f"{where}: returns or volumes contain NaN or infinity")
+    s = params.thermal_entropy_share
+    thermal = (1.0 - s) * temp + s * 0.5 * (er + ev)
+    return MarketState(
+        instrument, recv_ns, bid, ask, mid, (ask - bid) / mid * 1e4, depth_bid, depth_ask, vol, temp, er, ev,
+        min(1.0, max(0.0, thermal)), r,
+    )
+
+
+def depth_within(book: OrderBook, slippage_bps: float) -> tuple[int, int]:
+    """Fixed-point size resting on (bids, asks) within `slippage_bps` of the mid (inclusive)."""
+    bp, ap = book.bids.prices, book.asks.prices
+    if not bp or not ap:
+        raise RiskInputError(f"{book.instrument.key}: book has an empty side")
+    mid2 = bp[-1] + ap[0]  # 2 × mid in price units
+    f = slippage_bps * 1e-4
+    ask_lim = math.floor(mid2 * (1.0 + f) / 2)
+    bid_lim = math.ceil(mid2 * (1.0 - f) / 2)
+    bl, al = book.bids.levels, book.asks.levels
+    d_bid = sum(map(bl.__getitem__, bp[bisect_left(bp, bid_lim) :]))
+    d_ask = sum(map(al.__getitem__, ap[: bisect_right(ap, ask_lim)]))
+    return d_bid, d_ask
+
+
+def market_state_from_book(book: OrderBook, features: FeatureEngine, recv_ns: int, params: RiskParams) -> MarketState:
+    """The market state from a live book and its feature engine (returns, volumes and volatility)."""
+    inst = book.instrument
+    bb, ba = book.best_bid(), book.best_ask()
+    if bb is None or ba is None:
+        raise RiskInputError(f"{inst.key}: book has an empty side at {recv_ns}")
+    d_bid, d_ask = depth_within(book, params.slippage_bps)
+    ps, ss = inst.price_scale, inst.size_scale
+    last = features.last
+    vol = last.vol if last is not None else 0.0
+    return make_market_state(
+        inst, recv_ns, bb[0] / ps, ba[0] / ps, d_bid / ss, d_ask / ss,
+        features.returns_window(), features.volumes_window(), vol, params,
+    )

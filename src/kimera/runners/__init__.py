@@ -1,0 +1,1 @@
+"""Runners: the same strategy objects in a backtest, on paper and live."""

@@ -1,0 +1,145 @@
+"""Live feed dialects: for each venue, the websocket URL, subscribe/resubscribe messages, app-level ping,
+message decoding, and how the book is resynced (REST snapshot on Binance, resubscribe on Kraken).
+
+A feed only describes the protocol; `kimera.venues.stream.StreamClient` runs it and the book logic is
+`kimera.book.SyncedBook`'s, the same as in replays.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import orjson
+
+from kimera.model import Event, Instrument
+from kimera.venues import binance, kraken
+from kimera.venues.registry import VenueSpec, venue_spec
+
+try:  # the typed fast path for Binance's hot streams, when present (same events as the adapter)
+    from kimera.venues.binance import FastBinanceDecoder
+except ImportError:  # pragma: no cover - older tree
+    FastBinanceDecoder = None  # type: ignore[assignment,misc]
+
+
+class Feed:
+    """Base class of a venue's live dialect."""
+
+    name = "abstract"
+    venue = "abstract"
+    default_ws = ""
+    default_rest = ""
+    in_band_snapshot = False  # True: the snapshot arrives on the websocket after (re)subscribing
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.spec: VenueSpec = venue_spec(self.venue)
+        self.instrument: Instrument = self.spec.instrument(symbol)
+
+    def ws_url(self, base: str) -> str:
+        """The URL to connect to, from a base (`ws://127.0.0.1:PORT` or the venue's default)."""
+        raise NotImplementedError
+
+    def subscribe(self) -> list[str]:
+        """Messages to send right after connecting."""
+        return []
+
+    def resubscribe(self) -> list[str]:
+        """Messages that restart the book stream on the same connection."""
+        return []
+
+    def ping(self) -> str | None:
+        """An application-level ping, for venues that want one (websocket pings are automatic)."""
+        return None
+
+    def decode(self, raw: str | bytes, recv_ns: int) -> list[Event]:
+        """One websocket frame -> events."""
+        raise NotImplementedError
+
+
+class BinanceFeed(Feed):
+    """Binance spot (`market="spot"`) or USD-M: combined stream of diff depth and trades; REST resync."""
+
+    default_rest = "https://api.binance.com"
+
+    def __init__(self, symbol: str = "BTCUSDT", market: str = "spot") -> None:
+        self.market = market
+        self.venue = binance.VENUE if market == "spot" else binance.VENUE_USDM
+        self.name = "binance" if market == "spot" else "binance-usdm"
+        self.default_ws = "wss://stream.binance.com:9443" if market == "spot" else "wss://fstream.binance.com"
+        if market != "spot":
+            self.default_rest = "https://fapi.binance.com"
+        super().__init__(symbol.upper())
+        s = self.symbol.lower()
+        self.streams = [f"{s}@depth@100ms" if market == "spot" else f"{s}@depth@0ms", f"{s}@trade"]
+        self.adapter = binance.BinanceAdapter(market, self.symbol)
+        self.fast = FastBinanceDecoder(self.adapter) if FastBinanceDecoder is not None else None
+        self._ids = itertools.count(1)
+
+    def ws_url(self, base: str) -> str:
+        return f"{base.rstrip('/')}/stream?streams={'/'.join(self.streams)}"
+
+    def resubscribe(self) -> list[str]:
+        return [orjson.dumps({"method": m, "params": self.streams, "id": next(self._ids)}).decode()
+                for m in ("UNSUBSCRIBE", "SUBSCRIBE")]
+
+    def decode(self, raw: str | bytes, recv_ns: int) -> list[Event]:
+        data = raw.encode() if isinstance(raw, str) else raw
+        ev = self.fast.decode(data, recv_ns) if self.fast is not None else self.adapter.parse(orjson.loads(data), recv_ns)
+        return [] if ev is None else [ev]
+
+
+class KrakenFeed(Feed):
+    """Kraken spot ws v1: `book` (checksummed) and `trade` channels; resync = unsubscribe + subscribe."""
+
+    name = "kraken"
+    venue = kraken.VENUE
+    default_ws = "wss://ws.kraken.com"
+    default_rest = "https://api.kraken.com"
+    in_band_snapshot = True
+
+    def __init__(self, symbol: str = "XBT/USD", depth: int = 100) -> None:
+        super().__init__(symbol)
+        self.depth = depth
+        self.adapter = kraken.KrakenAdapter()
+        self._ids = itertools.count(1)
+
+    def _book(self, event: str) -> str:
+        return orjson.dumps({"event": event, "pair": [self.symbol], "reqid": next(self._ids),
+                             "subscription": {"name": "book", "depth": self.depth}}).decode()
+
+    def ws_url(self, base: str) -> str:
+        return base
+
+    def subscribe(self) -> list[str]:
+        trade = orjson.dumps({"event": "subscribe", "pair": [self.symbol], "subscription": {"name": "trade"}}).decode()
+        return [self._book("subscribe"), trade]
+
+    def resubscribe(self) -> list[str]:
+        return [self._book("unsubscribe"), self._book("subscribe")]
+
+    def ping(self) -> str | None:
+        return orjson.dumps({"event": "ping", "reqid": next(self._ids)}).decode()
+
+    def decode(self, raw: str | bytes, recv_ns: int) -> list[Event]:
+        msg: Any = orjson.loads(raw)
+        if isinstance(msg, dict) and msg.get("status") == "error":
+            if "already" in str(msg.get("errorMessage", "")).lower():
+                return []  # a resubscribe raced with an existing subscription: harmless
+            raise ValueError(f"Kraken subscription error: {msg.get('errorMessage')}")
+        return self.adapter.parse(msg, recv_ns)
+
+
+FEEDS = ("binance", "binance-usdm", "kraken")
+
+
+def make_feed(venue: str, symbol: str, depth: int = 100) -> Feed:
+    """The feed for a CLI venue name."""
+    v = venue.lower()
+    if v == "binance":
+        return BinanceFeed(symbol, "spot")
+    if v == "binance-usdm":
+        return BinanceFeed(symbol, "usdm")
+    if v == "kraken":
+        return KrakenFeed(symbol, depth)
+    raise ValueError(f"no live feed for venue {venue!r}; known: {', '.join(FEEDS)}")

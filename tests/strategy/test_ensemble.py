@@ -1,0 +1,149 @@
+"""The ensemble: abstains when its members contradict, trades when they agree; its tiny-n tension path
+equals the cognition engine; real contradictions show up on the real replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kimera.cognition import TensionWeights, detect_tensions, detect_tensions_reference
+from kimera.cognition.pulse import Decision
+from kimera.features import MarketFeatures
+from kimera.strategy import (
+    Ensemble,
+    FlowMomentum,
+    GeoidDraft,
+    ImbalanceMomentum,
+    MeanReversion,
+    Signal,
+    all_pair_tensions,
+    member_draft,
+)
+from kimera.strategy.tension import f32
+from kimera.venues.registry import resolve_instrument
+from tests.strategy.replay import btc_replay
+
+INST = resolve_instrument("BINANCE", "BTCUSDT")
+Q = INST.size("0.01")
+
+
+def feats(imb: float = 0.0, z: float = 0.0, flow: float = 0.0, trend: float = 0.0, vol: float = 0.3) -> MarketFeatures:
+    return MarketFeatures(INST.key, 1_000, 60_000.0, 0.01, imb, imb, imb, 0.0, 0.0, trend, vol, z, flow, 1.0, 500)
+
+
+def ensemble(**kw: object) -> Ensemble:
+    members = [ImbalanceMomentum(INST, Q), MeanReversion(INST, Q), FlowMomentum(INST, Q)]
+    return Ensemble(INST, members, Q, **kw)  # type: ignore[arg-type]
+
+
+def test_abstains_when_members_contradict() -> None:
+    # bids dominate and buyers take (momentum: buy) while the price is 4 std above its mean (reversion: sell)
+    d = ensemble().decide(feats(imb=0.9, z=4.0, flow=0.95))
+    assert [s.direction for s in d.signals] == [1, -1, 1]
+    assert not d.trade and d.size_fraction == 0.0
+    assert d.tension_rate == pytest.approx(2 / 3)
+    assert d.pulse >= 0.7 and d.decision is not Decision.SURGE
+    # two members only, head to head: collapse
+    two = Ensemble(INST, [ImbalanceMomentum(INST, Q), MeanReversion(INST, Q)], Q)
+    d2 = two.decide(feats(imb=0.9, z=4.0))
+    assert d2.decision is Decision.COLLAPSE and not d2.trade
+
+
+def test_trades_when_members_agree() -> None:
+    ens = ensemble()
+    d = ens.decide(feats(imb=0.9, z=-4.0, flow=0.95))  # every member says buy
+    assert [s.direction for s in d.signals] == [1, 1, 1]
+    assert d.trade and d.direction == 1
+    assert d.tension_rate == 0.0 and d.pulse < 0.3
+    assert d.size_fraction == pytest.approx(1.0)
+    out = ens.on_book(None, feats(imb=0.9, z=-4.0, flow=0.95))  # type: ignore[arg-type]
+    assert len(out) == 1 and out[0].side > 0 and out[0].quantity > 0
+    sell = ensemble().decide(feats(imb=-0.9, z=4.0, flow=-0.95))
+    assert sell.trade and sell.direction == -1
+
+
+def test_sizes_down_under_tension_when_a_stable_majority_remains() -> None:
+    # three followers buy hard, reversion dissents at its threshold: tension (pulse >= 0.7), stability > 0.7
+    members = [
+        ImbalanceMomentum(INST, Q), FlowMomentum(INST, Q), ImbalanceMomentum(INST, Q, threshold=0.4, strategy_id="obi2"),
+        MeanReversion(INST, Q),
+    ]
+    ens = Ensemble(INST, members, Q)
+    d = ens.decide(feats(imb=0.9, z=2.0, flow=0.95))
+    assert [s.direction for s in d.signals] == [1, 1, 1, -1]
+    assert d.tension_rate == pytest.approx(3 / 6)
+    assert d.decision is Decision.SURGE and d.trade and d.direction == 1
+    agree = ens.decide(feats(imb=0.9, z=-4.0, flow=0.95))
+    assert agree.trade and 0.0 < d.size_fraction < 0.5 * agree.size_fraction
+
+
+def _assert_same_as_engine(drafts: list[GeoidDraft], w: TensionWeights) -> None:
+    fast = all_pair_tensions(drafts, w)
+    geoids = [d.to_geoid() for d in drafts]
+    eng = detect_tensions(geoids, threshold=0.0, weights=w)
+    ref = detect_tensions_reference(geoids, threshold=0.0, weights=w)
+    assert len(fast) == len(eng) == len(ref) == len(drafts) * (len(drafts) - 1) // 2
+    for p, e, r in zip(fast, eng, ref, strict=True):
+        assert (drafts[p.i].geoid_id, drafts[p.j].geoid_id) == (e.geoid_a, e.geoid_b) == (r.geoid_a, r.geoid_b)
+        for a, b, c in ((p.tension, e.tension, r.tension), (p.E, e.E, r.E), (p.L, e.L, r.L), (p.S, e.S, r.S)):
+            assert abs(a - b) <= 1e-9 and abs(a - c) <= 1e-9
+
+
+def test_fast_path_equals_the_engine_on_real_replay_steps() -> None:
+    rec = btc_replay()
+    ens = ensemble()
+    w = TensionWeights()
+    tense = 0
+    for f in rec.feats[300::61]:
+        d = ens.decide(f)
+        _assert_same_as_engine(list(d.drafts), w)
+        geoids = [g.to_geoid() for g in d.drafts]
+        n_eng = len(detect_tensions(geoids, threshold=ens.threshold))
+        assert d.tension_rate == pytest.approx(n_eng / 3)
+        tense += n_eng > 0
+    assert tense > 0  # real contradictions between members happen on the real market
+
+
+sym_values = st.one_of(st.booleans(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False), st.sampled_from(["Up", "up", "down", "x"]))
+
+
+@st.composite
+def drafts(draw: st.DrawFn) -> list[GeoidDraft]:
+    n = draw(st.integers(2, 6))
+    dim = draw(st.integers(1, 5))
+    out = []
+    for k in range(n):
+        keys = draw(st.lists(st.sampled_from("abcdef"), max_size=4, unique=True))
+        sem = {key: draw(st.floats(0, 5, allow_nan=False)) for key in keys}
+        sym = draw(st.dictionaries(st.sampled_from(["direction", "regime", "flag"]), sym_values, max_size=3))
+        emb = draw(st.one_of(st.none(), st.lists(st.floats(-3, 3, allow_nan=False), min_size=dim, max_size=dim)))
+        out.append(GeoidDraft(f"g{k}", sem, sym, None if emb is None else f32(emb), {}))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(drafts(), st.sampled_from([TensionWeights(), TensionWeights(0.5, 0.25, 0.25), TensionWeights(0.0, 0.0, 1.0)]))
+def test_fast_path_equals_the_engine_on_random_geoids(ds: list[GeoidDraft], w: TensionWeights) -> None:
+    _assert_same_as_engine(ds, w)
+
+
+def test_member_geoid_encodes_the_stance() -> None:
+    up = member_draft(Signal("a", 1, 2.0, 1.0), "BINANCE", 5)
+    down = member_draft(Signal("b", -1, -2.0, 1.0), "BINANCE", 5)
+    same = member_draft(Signal("c", 1, 2.0, 1.0), "BINANCE", 5)
+    (p_opp,) = all_pair_tensions([up, down], TensionWeights())
+    (p_same,) = all_pair_tensions([up, same], TensionWeights())
+    assert p_opp.E == 1.0 and p_opp.S == 1.0 and p_opp.L == 0.0
+    assert p_same.tension == pytest.approx(0.0, abs=1e-7)
+    assert up.to_geoid().embedding is not None and np.all(np.isfinite(up.to_geoid().embedding))
+
+
+def test_bad_ensemble_config_is_rejected() -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        Ensemble(INST, [ImbalanceMomentum(INST, Q)], Q)
+    with pytest.raises(ValueError, match="distinct"):
+        Ensemble(INST, [ImbalanceMomentum(INST, Q), ImbalanceMomentum(INST, Q)], Q)
+    with pytest.raises(ValueError, match="threshold"):
+        ensemble(threshold=1.5)
