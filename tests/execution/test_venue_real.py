@@ -41,11 +41,24 @@ class OracleBook:
         return False
 
 
-def oracle_at(events: list[Event], k: int) -> OracleBook:
+    def copy(self) -> OracleBook:
+        """An independent copy."""
+        c = OracleBook()
+        c.bids, c.asks, c.last, c.early = dict(self.bids), dict(self.asks), self.last, list(self.early)
+        return c
+
+
+def oracle_at(events: list[Event], points: list[int]) -> dict[int, OracleBook]:
+    """The oracle book after `events[:k]` for every k in `points`, in one pass."""
     ob = OracleBook()
-    for e in events[:k]:
-        ob.apply(e)
-    return ob
+    out: dict[int, OracleBook] = {}
+    i = 0
+    for k in sorted(points):
+        for e in events[i:k]:
+            ob.apply(e)
+        i = k
+        out[k] = ob.copy()
+    return out
 
 
 def test_market_order_fill_equals_independent_book_walk(capture: list[Event]) -> None:
@@ -56,10 +69,11 @@ def test_market_order_fill_equals_independent_book_walk(capture: list[Event]) ->
     p.bus.subscribe(Fill, fills.append)
     done = 0
     checked = 0
+    books = oracle_at(capture, points)
     for k in points:
         p.run(capture[done:k])
         done = k
-        ob = oracle_at(capture, k)
+        ob = books[k]
         for j, s in enumerate(sizes):
             qty = INST.size(s)
             side = Side.BUY if j % 2 == 0 else Side.SELL
@@ -90,10 +104,11 @@ def test_resting_order_never_fills_before_its_queue_is_consumed(capture: list[Ev
     p.bus.subscribe(Fill, lambda f: first_fill.setdefault(f.client_id, p.journal.event_idx))  # type: ignore[attr-defined]
     orders = []
     done = 0
+    books = oracle_at(capture, points)
     for k in points:
         p.run(capture[done:k])
         done = k
-        ob = oracle_at(capture, k)
+        ob = books[k]
         bid = max(ob.bids)
         o = p.submit(INST, Side.BUY, OrderKind.LIMIT, INST.size("0.001"), bid, capture[k - 1].recv_ns)
         orders.append((k, bid, ob.bids[bid], o))
@@ -101,7 +116,7 @@ def test_resting_order_never_fills_before_its_queue_is_consumed(capture: list[Ev
     filled = 0
     for k, price, ahead0, o in orders:
         # independent replay of the queue ahead: trades at our price eat it, the level size caps it
-        ob = oracle_at(capture, k)
+        ob = books[k].copy()
         ahead = ahead0
         consumed_at = None
         for i in range(k, len(capture)):

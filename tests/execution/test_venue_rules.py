@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kimera.execution import ConstantLatency, Fill, OrderKind, OrderStatus, ProbQueue
-from kimera.model import BookDelta, BookSnapshot, Event, Side, Trade
+from kimera.model import BookDelta, BookSnapshot, Side, Trade
 from kimera.runners.pipeline import TradingPipeline
 from kimera.venues.registry import resolve_instrument
 
@@ -75,7 +75,7 @@ def test_latency_delays_arrival_and_ack() -> None:
 
 
 def test_post_only_ioc_fok() -> None:
-    p, fills = _pipe()
+    p, _fills = _pipe()
     po = p.submit(INST, Side.BUY, OrderKind.POST_ONLY, 1, 10001, 1)
     ioc = p.submit(INST, Side.BUY, OrderKind.IOC, 6, 10001, 1)
     fok = p.submit(INST, Side.SELL, OrderKind.FOK, 16, 9999, 1)

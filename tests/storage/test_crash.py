@@ -26,8 +26,8 @@ def _count_parts(root: Path) -> int:
 def test_sigkill_mid_recording_loses_only_the_unflushed_tail(tmp_path: Path) -> None:
     cap = data_path("binance-spot-btcusdt-l2", "btcusdt_20240808.gz")
     root = tmp_path / "ticks"
-    cmd = [sys.executable, "-m", "kimera.cli", "record", "--from-file", str(cap), "--out", str(root),
-           "--flush-events", str(FLUSH), "--flush-seconds", "3600", "--speed", "20", "--no-fsync"]
+    cmd = [sys.executable, "-m", "kimera.storage.cli", "record", "--from-file", str(cap), "--out", str(root),
+           "--flush-events", str(FLUSH), "--flush-seconds", "3600", "--speed", "50", "--no-fsync"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 100
     try:

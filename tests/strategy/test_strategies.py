@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import pytest
 
@@ -101,7 +102,7 @@ def test_runner_drives_every_strategy_and_edge_triggers_intents_on_the_real_repl
     assert recorder.books == len(rec.feats) and recorder.trades == len(rec.trades)
     span = rec.events[-1].recv_ns - rec.events[0].recv_ns  # type: ignore[attr-defined]
     assert abs(len(recorder.fired) - span // 1_000_000_000) <= 1
-    assert all(b - a == 1_000_000_000 for a, b in zip(recorder.fired, recorder.fired[1:], strict=False))
+    assert all(b - a == 1_000_000_000 for a, b in pairwise(recorder.fired))
     by: dict[str, list[OrderIntent]] = {}
     for it in got:
         by.setdefault(it.strategy_id, []).append(it)
@@ -109,7 +110,7 @@ def test_runner_drives_every_strategy_and_edge_triggers_intents_on_the_real_repl
     for sid, its in by.items():
         assert {Side.BUY, Side.SELL} <= {i.side for i in its}, sid  # both directions on 11 real minutes
         assert all(i.quantity > 0 and i.instrument == INST for i in its)
-        assert all(a.created_ns <= b.created_ns for a, b in zip(its, its[1:], strict=False))
+        assert all(a.created_ns <= b.created_ns for a, b in pairwise(its))
     assert all(len(i.signals) == 3 for i in by["ensemble"])
     assert runner.intents == len(got)
 

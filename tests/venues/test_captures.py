@@ -94,10 +94,12 @@ def test_bybit_ob500_no_gaps_never_crossed() -> None:
 
 def test_bybit_chain_break_is_a_gap() -> None:
     events = list(load_bybit([data_path("bybit-linear-xrpusdt-ob500", "xrpusdt-ob500.data.zip")]))
-    sb = synced_for(events[0])
-    sb.on_snapshot(events[0])  # type: ignore[arg-type]
-    sb.on_delta(events[1])  # type: ignore[arg-type]
-    assert sb.on_delta(events[3]) is SyncStatus.GAP  # events[2] missing  # type: ignore[arg-type]
+    snap, d1, _, d3 = events[:4]
+    assert isinstance(snap, BookSnapshot) and isinstance(d1, BookDelta) and isinstance(d3, BookDelta)
+    sb = synced_for(snap)
+    sb.on_snapshot(snap)
+    sb.on_delta(d1)
+    assert sb.on_delta(d3) is SyncStatus.GAP  # the delta between them never arrived
 
 
 def test_coinbase_best_bid_ask_agree_with_the_ticker_where_they_coincide() -> None:

@@ -124,6 +124,7 @@ def test_fill_and_ladder_across_venues_by_hand() -> None:
     bids, asks = cb.depth(3)
     assert [(r.price, r.size) for r in asks] == [(100 * 10**8, 10**8), (1005 * 10**7, 10**8), (101 * 10**8, 3 * 10**8)]
     assert asks[2].by_venue == {"A": 2 * 10**8, "B": 10**8}
+    assert [(r.price, r.by_venue) for r in bids] == [(995 * 10**7, {"B": 2 * 10**8}), (99 * 10**8, {"A": 10**8})]
     fill = cb.cost_to_fill(True, 2.5)  # 1 @ 100 (A) + 1 @ 100.5 (B) + 0.5 @ 101 (A first: added first)
     assert fill.complete and fill.filled == 2.5
     assert fill.notional == pytest.approx(100 + 100.5 + 50.5)

@@ -116,7 +116,7 @@ async def run_binance(faults: FaultPlan | None, stale_after: float) -> tuple[Str
 
 
 def test_binance_capture_over_websockets_equals_file_replay() -> None:
-    client, emu, lock = asyncio.run(run_binance(None, stale_after=5.0))
+    client, _emu, lock = asyncio.run(run_binance(None, stale_after=5.0))
     ref = replay_book(list(spot_events()), "BINANCE:BTCUSDT")
     assert client.book.trusted and client.book.gaps == 0 and client.health.reconnects == 0
     assert client.book.book.last_update_id == ref.last_update_id
@@ -167,7 +167,7 @@ def run_kraken(source: Source, pair: str, depth: int, faults: FaultPlan | None) 
 
 def test_kraken_capture_over_websockets_equals_file_replay() -> None:
     path = data_path("cryptofeed-ws-captures-a", "KRAKEN.ws.50.0.gz")
-    client, emu, truth = run_kraken(Source.cryptofeed_capture([path], ["XMR/USD"]), "XMR/USD", 1000, None)
+    client, _emu, truth = run_kraken(Source.cryptofeed_capture([path], ["XMR/USD"]), "XMR/USD", 1000, None)
     ref = replay_book([e for e in load_cryptofeed([path]) if e.symbol == "XMR/USD"], "KRAKEN:XMR/USD")
     assert client.book.trusted and client.book.checksum_failures == 0 and client.book.gaps == 0
     assert client.book.deltas_applied > 200  # every one checked against the recorded exchange checksum

@@ -47,7 +47,7 @@ def test_binance_streams_and_depth() -> None:
 
 def test_binance_usdm_rejects_prices_finer_than_its_tick() -> None:
     # BTCUSDT on USD-M is quoted at 2 decimals: the docs' "0.0024" cannot be a real BTCUSDT price
-    with pytest.raises(FixedPointError, match="0.0024"):
+    with pytest.raises(FixedPointError, match=r"0\.0024"):
         BinanceAdapter("usdm", "BTCUSDT").parse(fixture("binance__futures__market_data_json__depth_update_stream.json"), 1)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from enum import Enum
 
+import numpy as np
+import numpy.typing as npt
+
 
 class Decision(str, Enum):
     """What to do with a tension: act on it (surge), hold it (buffer), or drop the position/idea (collapse)."""
@@ -41,3 +44,12 @@ def decide(pulse_value: float, stability: float) -> Decision:
     if s > 0.7:
         return Decision.SURGE
     return Decision.COLLAPSE if s < 0.3 else Decision.BUFFER
+
+
+def pulses(tension: npt.ArrayLike, mean_keys: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """`pulse` of many pairs at once (e.g. `TensionPairs.tension` and the pairs' mean key counts)."""
+    t = np.asarray(tension, dtype=np.float64)
+    m = np.asarray(mean_keys, dtype=np.float64)
+    if not (np.isfinite(t).all() and ((t >= 0) & (t <= 1)).all() and (m >= 0).all()):
+        raise ValueError("tensions must be in [0, 1] and mean key counts >= 0")
+    return np.minimum(1.0, t * (1.0 + 0.5 * np.minimum(m / 20.0, 1.0)))

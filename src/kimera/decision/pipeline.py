@@ -12,7 +12,7 @@ from kimera.strategy import Ensemble, EnsembleDecision, OrderIntent, OrderType, 
 
 
 class TickResult(NamedTuple):
-    """What one book update led to (intent and verdict are None when the ensemble abstains)."""
+    """What one book update led to (intent and verdict are None when no order was proposed)."""
 
     features: MarketFeatures
     decision: EnsembleDecision
@@ -21,16 +21,23 @@ class TickResult(NamedTuple):
 
 
 class TickPipeline:
-    """One instrument's full decision path, synchronous and allocation-light, for live use and benchmarks."""
+    """One instrument's full decision path, synchronous, for live use and benchmarks.
+
+    By default an order is proposed (and risk-assessed) the way the ensemble strategy emits intents: when
+    its traded direction changes. With `every_trade_tick=True` an order is proposed and assessed on every
+    tick where the ensemble wants to trade (the worst case for latency).
+    """
 
     def __init__(
-        self, ensemble: Ensemble, risk: RiskEngine, portfolio: PortfolioView, features: FeatureConfig | None = None
+        self, ensemble: Ensemble, risk: RiskEngine, portfolio: PortfolioView, features: FeatureConfig | None = None,
+        every_trade_tick: bool = False,
     ) -> None:
         self.ensemble = ensemble
         self.instrument = ensemble.instrument
         self.features = FeatureEngine(self.instrument, features)
         self.risk = risk
         self.portfolio = portfolio
+        self.every_trade_tick = every_trade_tick
 
     def on_trade(self, t: Trade) -> None:
         """Fold a trade into the flow features."""
@@ -43,16 +50,24 @@ class TickPipeline:
             return None
         ens = self.ensemble
         d = ens.decide(f)
-        if not d.trade:
+        direction = d.direction if d.trade else 0
+        if self.every_trade_tick:
+            intent = self._intent(d, u.recv_ns) if direction else None
+        else:
+            out = ens.intents_for(direction, d.confidence, d.signals, d.tension_rate, u.recv_ns, d.size_fraction)
+            intent = out[0] if out else None
+        if intent is None:
             return TickResult(f, d, None, None)
-        inst = self.instrument
-        lot = inst.lot_size
+        m = self.risk.market_state(u.book, self.features, u.recv_ns, int(intent.side))
+        return TickResult(f, d, intent, self.risk.assess(intent, m, self.portfolio, u.recv_ns))
+
+    def _intent(self, d: EnsembleDecision, now_ns: int) -> OrderIntent | None:
+        ens = self.ensemble
+        lot = self.instrument.lot_size
         qty = int(ens.base_quantity * d.confidence * d.size_fraction) // lot * lot
         if qty <= 0:
-            return TickResult(f, d, None, None)
-        intent = OrderIntent(
-            inst, Side.BUY if d.direction > 0 else Side.SELL, qty, None, OrderType.MARKET, TimeInForce.IOC,
-            ens.strategy_id, d.confidence, d.signals, d.tension_rate, u.recv_ns,
+            return None
+        return OrderIntent(
+            self.instrument, Side.BUY if d.direction > 0 else Side.SELL, qty, None, OrderType.MARKET,
+            TimeInForce.IOC, ens.strategy_id, d.confidence, d.signals, d.tension_rate, now_ns,
         )
-        m = self.risk.market_state(u.book, self.features, u.recv_ns)
-        return TickResult(f, d, intent, self.risk.assess(intent, m, self.portfolio, u.recv_ns))

@@ -88,14 +88,14 @@ class BinanceProtocol(VenueProtocol):
             raise web.HTTPBadRequest(text=str(exc)) from exc
         ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
         await ws.prepare(request)
-        conn = self.hub.add(ws)
+        conn = self.hub.add(ws, request.transport)
         if request.path == "/stream":
             self.wrapped.add(conn.id)
         self._subscribe(conn, names)
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._method(conn, msg.data)
+                    self._method(conn, msg.data)
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
@@ -104,12 +104,13 @@ class BinanceProtocol(VenueProtocol):
             self.wrapped.discard(conn.id)
         return ws
 
-    async def _method(self, conn: Connection, text: str) -> None:
+    def _method(self, conn: Connection, text: str) -> None:
         try:
             req = orjson.loads(text)
             method, rid = req["method"], req.get("id")
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            await conn.send(orjson.dumps({"error": {"code": 3, "msg": "Invalid JSON"}}).decode())
+            conn.send(orjson.dumps({"error": {"code": 3, "msg": "Invalid JSON"}}).decode())
+            conn.flush()
             return
         try:
             if method == "SUBSCRIBE":
@@ -125,23 +126,25 @@ class BinanceProtocol(VenueProtocol):
             else:
                 raise ValueError(f"unknown method {method!r}")
         except ValueError as exc:
-            await conn.send(orjson.dumps({"error": {"code": 2, "msg": str(exc)}, "id": rid}).decode())
+            conn.send(orjson.dumps({"error": {"code": 2, "msg": str(exc)}, "id": rid}).decode())
+            conn.flush()
             return
-        await conn.send(orjson.dumps({"result": reply, "id": rid}).decode())
+        conn.send(orjson.dumps({"result": reply, "id": rid}).decode())
+        conn.flush()
 
     def _wanted(self, kind: str, symbol: str) -> bool:
         return any((kind, symbol) in subs for subs in self.streams.values())
 
-    async def _fan_out(self, kind: str, symbol: str, data: str, seq: int | None, update_id: int = -1) -> None:
+    def _fan_out(self, kind: str, symbol: str, data: str, seq: int | None, update_id: int = -1) -> None:
         for conn in list(self.hub.connections.values()):
             name = self.streams.get(conn.id, {}).get((kind, symbol))
             if name is None:
                 continue
             text = f'{{"stream":"{name}","data":{data}}}' if conn.id in self.wrapped else data
-            await self.hub.deliver(conn, text, seq, update_id)
+            self.hub.deliver(conn, text, seq, update_id)
 
     # -- publishing --------------------------------------------------------------------------------
-    async def publish_delta(self, d: BookDelta, before: object) -> None:
+    def publish_delta(self, d: BookDelta, before: object) -> None:
         inst = self.instrument(d.symbol)
         pd, sd = inst.price_decimals, inst.size_decimals
         e_ms = d.exchange_ns // 1_000_000
@@ -155,9 +158,9 @@ class BinanceProtocol(VenueProtocol):
         msg["a"] = _strs(d.asks, pd, sd)
         self.last_u[d.symbol] = d.last_update_id
         self.hub.published += 1
-        await self._fan_out("depth", d.symbol, orjson.dumps(msg).decode(), self.hub.next_book_seq(), d.last_update_id)
+        self._fan_out("depth", d.symbol, orjson.dumps(msg).decode(), self.hub.next_book_seq(), d.last_update_id)
 
-    async def publish_trade(self, t: Trade) -> None:
+    def publish_trade(self, t: Trade) -> None:
         if not self._wanted("trade", t.symbol):
             return
         inst = self.instrument(t.symbol)
@@ -165,9 +168,9 @@ class BinanceProtocol(VenueProtocol):
         msg = {"e": "trade", "E": ms, "s": t.symbol, "t": t.trade_id, "p": format_fixed(t.price, inst.price_decimals),
                "q": format_fixed(t.size, inst.size_decimals), "T": ms, "m": t.side < 0, "M": True}
         self.hub.published += 1
-        await self._fan_out("trade", t.symbol, orjson.dumps(msg).decode(), None)
+        self._fan_out("trade", t.symbol, orjson.dumps(msg).decode(), None)
 
-    async def publish_quote(self, q: Quote) -> None:
+    def publish_quote(self, q: Quote) -> None:
         if not self._wanted("bookTicker", q.symbol):
             return
         inst = self.instrument(q.symbol)
@@ -175,7 +178,7 @@ class BinanceProtocol(VenueProtocol):
         msg = {"u": q.update_id, "s": q.symbol, "b": format_fixed(q.bid_px, pd), "B": format_fixed(q.bid_qty, sd),
                "a": format_fixed(q.ask_px, pd), "A": format_fixed(q.ask_qty, sd)}
         self.hub.published += 1
-        await self._fan_out("bookTicker", q.symbol, orjson.dumps(msg).decode(), None)
+        self._fan_out("bookTicker", q.symbol, orjson.dumps(msg).decode(), None)
 
     # -- REST -------------------------------------------------------------------------------------
     async def ping_handler(self, request: web.Request) -> web.Response:

@@ -117,13 +117,15 @@ class KrakenProtocol(VenueProtocol):
         """One client: systemStatus, then subscription events until it leaves."""
         ws = web.WebSocketResponse(autoping=True, compress=False, max_msg_size=1 << 20)
         await ws.prepare(request)
-        conn = self.hub.add(ws)
-        await conn.send(orjson.dumps({"connectionID": conn.id, "event": "systemStatus", "status": "online",
-                                      "version": "1.9.0"}).decode())
+        conn = self.hub.add(ws, request.transport)
+        conn.send(orjson.dumps({"connectionID": conn.id, "event": "systemStatus", "status": "online",
+                                "version": "1.9.0"}).decode())
+        conn.flush()
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await self._event(conn, msg.data)
+                    self._event(conn, msg.data)
+                    conn.flush()
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
@@ -132,18 +134,18 @@ class KrakenProtocol(VenueProtocol):
             self.trade_subs.pop(conn.id, None)
         return ws
 
-    async def _event(self, conn: Connection, text: str) -> None:
+    def _event(self, conn: Connection, text: str) -> None:
         try:
             req = orjson.loads(text)
             event = req["event"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            await conn.send(orjson.dumps({"event": "error", "errorMessage": "Malformed request"}).decode())
+            conn.send(orjson.dumps({"event": "error", "errorMessage": "Malformed request"}).decode())
             return
         if event == "ping":
-            await conn.send(orjson.dumps({"event": "pong", "reqid": req.get("reqid")}).decode())
+            conn.send(orjson.dumps({"event": "pong", "reqid": req.get("reqid")}).decode())
             return
         if event not in ("subscribe", "unsubscribe"):
-            await conn.send(orjson.dumps({"event": "error", "errorMessage": f"Unsupported event {event}"}).decode())
+            conn.send(orjson.dumps({"event": "error", "errorMessage": f"Unsupported event {event}"}).decode())
             return
         sub = req.get("subscription") or {}
         name = str(sub.get("name"))
@@ -161,35 +163,35 @@ class KrakenProtocol(VenueProtocol):
                 error = "Subscription depth not supported"
             if error is not None:
                 status.update(status="error", errorMessage=error)
-                await conn.send(orjson.dumps(status).decode())
+                conn.send(orjson.dumps(status).decode())
                 continue
             chan_name = f"book-{depth}" if name == "book" else "trade"
             status.update(channelID=self._chan(chan_name, pair), channelName=chan_name)
             if event == "subscribe":
-                await self._subscribe(conn, name, pair, depth, status)
+                self._subscribe(conn, name, pair, depth, status)
             else:
                 if name == "book":
                     self.book_subs.get(conn.id, {}).pop(pair, None)
                 else:
                     self.trade_subs.get(conn.id, set()).discard(pair)
                 status["status"] = "unsubscribed"
-                await conn.send(orjson.dumps(status).decode())
+                conn.send(orjson.dumps(status).decode())
 
-    async def _subscribe(self, conn: Connection, name: str, pair: str, depth: int, status: dict[str, Any]) -> None:
+    def _subscribe(self, conn: Connection, name: str, pair: str, depth: int, status: dict[str, Any]) -> None:
         already = pair in self.book_subs.get(conn.id, {}) if name == "book" else pair in self.trade_subs.get(conn.id, set())
         if already:
             status.update(status="error", errorMessage="Subscription already exists")  # as Kraken answers
-            await conn.send(orjson.dumps(status).decode())
+            conn.send(orjson.dumps(status).decode())
             return
         status["status"] = "subscribed"
-        await conn.send(orjson.dumps(status).decode())
+        conn.send(orjson.dumps(status).decode())
         if name == "trade":
             self.trade_subs.setdefault(conn.id, set()).add(pair)
             return
         self.book_subs.setdefault(conn.id, {})[pair] = depth
         sb = self.hub.books.get(pair)
         if sb is not None and sb.trusted:
-            await conn.send(self.snapshot_message(sb.book, pair, depth))
+            conn.send(self.snapshot_message(sb.book, pair, depth))
         self.subscribed.set()
 
     def snapshot_message(self, book: OrderBook, pair: str, depth: int) -> str:
@@ -210,15 +212,15 @@ class KrakenProtocol(VenueProtocol):
     def before_delta(self, book: OrderBook, d: BookDelta) -> object:
         return {n: (side_pre(book.bids, d.bids, n), side_pre(book.asks, d.asks, n)) for n in self._depths(d.symbol)}
 
-    async def publish_snapshot(self, snap: BookSnapshot) -> None:
+    def publish_snapshot(self, snap: BookSnapshot) -> None:
         self.last_ns[snap.symbol] = snap.exchange_ns
         sb = self.hub.books[snap.symbol]
         for conn in list(self.hub.connections.values()):
             depth = self.book_subs.get(conn.id, {}).get(snap.symbol)
             if depth is not None:
-                await self.hub.deliver(conn, self.snapshot_message(sb.book, snap.symbol, depth))
+                self.hub.deliver(conn, self.snapshot_message(sb.book, snap.symbol, depth))
 
-    async def publish_delta(self, d: BookDelta, before: object) -> None:
+    def publish_delta(self, d: BookDelta, before: object) -> None:
         assert isinstance(before, dict)
         sb = self.hub.books[d.symbol]
         book = sb.book
@@ -254,9 +256,9 @@ class KrakenProtocol(VenueProtocol):
         for conn in list(self.hub.connections.values()):
             depth = self.book_subs.get(conn.id, {}).get(d.symbol)
             if depth is not None and depth in texts:
-                await self.hub.deliver(conn, texts[depth], seq, d.last_update_id, corrupt)
+                self.hub.deliver(conn, texts[depth], seq, d.last_update_id, corrupt)
 
-    async def publish_trade(self, t: Trade) -> None:
+    def publish_trade(self, t: Trade) -> None:
         inst = self.instrument(t.symbol)
         row = [format_fixed(t.price, inst.price_decimals), format_fixed(t.size, inst.size_decimals), _ts(t.exchange_ns),
                "b" if t.side > 0 else "s", "l", ""]
@@ -264,13 +266,14 @@ class KrakenProtocol(VenueProtocol):
         self.hub.published += 1
         for conn in list(self.hub.connections.values()):
             if t.symbol in self.trade_subs.get(conn.id, set()):
-                await self.hub.deliver(conn, text)
+                self.hub.deliver(conn, text)
 
-    async def idle(self) -> None:
+    def idle(self) -> None:
         now = time.monotonic()
         for conn in list(self.hub.connections.values()):
             if now - conn.last_send >= 1.0:
-                await self.hub.deliver(conn, '{"event":"heartbeat"}')
+                self.hub.deliver(conn, '{"event":"heartbeat"}')
+                conn.flush()
 
     # -- REST -------------------------------------------------------------------------------------
     def _pair_by_rest_name(self, name: str) -> str | None:

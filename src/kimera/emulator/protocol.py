@@ -32,18 +32,18 @@ class VenueProtocol:
         """State needed from the book before `d` is applied (Kraken: which levels were visible)."""
         return None
 
-    async def publish_snapshot(self, snap: BookSnapshot) -> None:
+    def publish_snapshot(self, snap: BookSnapshot) -> None:
         """A new snapshot in the source (the book was reset)."""
 
-    async def publish_delta(self, d: BookDelta, before: object) -> None:
+    def publish_delta(self, d: BookDelta, before: object) -> None:
         """A delta applied to the true book."""
         raise NotImplementedError
 
-    async def publish_trade(self, t: Trade) -> None:
+    def publish_trade(self, t: Trade) -> None:
         """A trade."""
 
-    async def publish_quote(self, q: Quote) -> None:
+    def publish_quote(self, q: Quote) -> None:
         """A top-of-book quote from the source."""
 
-    async def idle(self) -> None:
+    def idle(self) -> None:
         """Called about every second: heartbeats for protocols that send them."""

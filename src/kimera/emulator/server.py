@@ -3,7 +3,8 @@
     async with Emulator("binance", Source.simulated()) as emu:
         emu.ws_url, emu.http_url   # point clients (and ccxt's urls['api']) here
 
-The aiohttp application is `emu.app` (its router is open for more endpoints, e.g. REST orders) until
+`stamp=True` prefixes every JSON object sent with `"_ts": <send time, ns>` so a client on the same host
+can measure wire-to-book latency (adapters ignore the extra key). The aiohttp application is `emu.app` (its router is open for more endpoints, e.g. REST orders) until
 `start()`. The feed starts when a client first subscribes to book data (`autostart`), so a test sees the
 whole stream; `start_feed()` starts it by hand. After the source ends, `finished` is set and connections
 stay open (heartbeats continue).
@@ -29,6 +30,7 @@ from kimera.emulator.source import Source
 from kimera.model import BookDelta, BookSnapshot, Quote, Trade
 
 PROTOCOLS = ("binance", "binance-usdm", "kraken")
+BACKLOG_LIMIT = 4 << 20  # bytes queued for one client before the feed waits for it
 DEFAULT_SYMBOL = {"binance": "BTCUSDT", "binance-usdm": "BTCUSDT", "kraken": "XBT/USD"}
 
 
@@ -48,6 +50,7 @@ class Emulator:
         faults: FaultPlan | None = None,
         rate: float | None = None,
         autostart: bool = True,
+        stamp: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -58,7 +61,7 @@ class Emulator:
         syms = list(symbols) if symbols else [DEFAULT_SYMBOL[venue]]
         self.venue = venue
         self.source = source or Source.simulated(symbol=syms[0])
-        self.hub = Hub(faults)
+        self.hub = Hub(faults, stamp)
         self.protocol: VenueProtocol = (
             KrakenProtocol(self.hub, syms) if venue == "kraken"
             else BinanceProtocol(self.hub, syms, "usdm" if venue == "binance-usdm" else "spot")
@@ -184,37 +187,43 @@ class Emulator:
                 sb.on_snapshot(ev)
                 if not sb.trusted:
                     raise SourceError(f"{src.name}: snapshot rejected: {sb.last_gap}")
-                await proto.publish_snapshot(ev)
+                proto.publish_snapshot(ev)
                 for d in pending.pop(sym, []):
-                    await self._delta(sb, d)
+                    self._delta(sb, d)
             elif isinstance(ev, BookDelta):
                 sbook = hub.books.get(sym)
                 if sbook is None or not sbook.trusted:
                     pending.setdefault(sym, []).append(ev)  # before the first snapshot: no book to serve yet
                     continue
-                await self._delta(sbook, ev)
+                self._delta(sbook, ev)
             elif isinstance(ev, Trade):
-                await proto.publish_trade(ev)
+                proto.publish_trade(ev)
             elif isinstance(ev, Quote):
-                await proto.publish_quote(ev)
+                proto.publish_quote(ev)
             n += 1
             self.events_served = n
             if self.rate is not None:
                 delay = t0 + n / self.rate - time.monotonic()
                 if delay > 0.0005:
+                    hub.flush()
                     await asyncio.sleep(delay)
-            elif n % 32 == 0:
+                    continue
+            if n % 64 == 0:
+                hub.flush()
                 await asyncio.sleep(0)  # let REST requests and subscriptions in
+                while hub.backlog() > BACKLOG_LIMIT:  # a reader is behind: wait rather than buffer without bound
+                    await asyncio.sleep(0.001)
+        hub.flush()
 
-    async def _delta(self, sb: SyncedBook, d: BookDelta) -> None:
+    def _delta(self, sb: SyncedBook, d: BookDelta) -> None:
         before = self.protocol.before_delta(sb.book, d)
         status = sb.on_delta(d)
         if status is SyncStatus.APPLIED:
-            await self.protocol.publish_delta(d, before)
+            self.protocol.publish_delta(d, before)
         elif status is SyncStatus.GAP:
             raise SourceError(f"{self.source.name}: the recording itself breaks: {sb.last_gap}")
 
     async def _idle(self) -> None:
         while True:
             await asyncio.sleep(0.5)
-            await self.protocol.idle()
+            self.protocol.idle()

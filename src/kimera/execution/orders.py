@@ -6,7 +6,7 @@ Every transition is checked against `TRANSITIONS` (an illegal one raises `Illega
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import msgspec
 
@@ -21,7 +21,7 @@ class IllegalTransition(RuntimeError):
     """A state change the order state machine forbids (e.g. filled -> cancelled)."""
 
 
-class OrderKind(str, Enum):
+class OrderKind(StrEnum):
     """How the order executes."""
 
     MARKET = "market"  # walks the book; any unfilled rest expires
@@ -31,7 +31,7 @@ class OrderKind(str, Enum):
     POST_ONLY = "post_only"  # rests only; rejected if it would take
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     """Where the order is in its life."""
 
     NEW = "new"

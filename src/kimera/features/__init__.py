@@ -1,6 +1,6 @@
 """Shared causal market features (returns, realised volatility, imbalance, trade flow, entropy)."""
 
-from kimera.features.entropy import count_entropy, temperature
+from kimera.features.entropy import count_entropy, temperature, thermal_stats
 from kimera.features.hub import FeatureHub
 from kimera.features.market import DEPTHS, FeatureConfig, FeatureEngine, FeatureError, MarketFeatures
 from kimera.features.ring import Ring
@@ -15,4 +15,5 @@ __all__ = [
     "Ring",
     "count_entropy",
     "temperature",
+    "thermal_stats",
 ]

@@ -95,3 +95,18 @@ def temperature(returns: FloatArray, short: int = 32) -> float:
         raise ValueError(f"temperature: short window must be >= 2, got {short}")
     a = np.ascontiguousarray(returns, dtype=np.float64)
     return float(_temperature(a, short))
+
+
+@njit(cache=True)
+def _thermal_stats(r, v, short, bins):  # type: ignore[no-untyped-def]
+    return _temperature(r, short), _count_entropy(r, bins), _count_entropy(v, bins)
+
+
+def thermal_stats(returns: FloatArray, volumes: FloatArray, short: int = 32, bins: int = 16) -> tuple[float, float, float]:
+    """(temperature(returns), count_entropy(returns), count_entropy(volumes)) in one compiled call."""
+    if short < 2 or bins < 2:
+        raise ValueError(f"thermal_stats: short and bins must be >= 2, got {short}, {bins}")
+    t, er, ev = _thermal_stats(
+        np.ascontiguousarray(returns, dtype=np.float64), np.ascontiguousarray(volumes, dtype=np.float64), short, bins
+    )
+    return float(t), float(er), float(ev)

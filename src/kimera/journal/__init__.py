@@ -3,4 +3,4 @@
 from kimera.journal.rebuild import RebuiltState, rebuild
 from kimera.journal.sqlite import Journal, JournalDivergence, JournalError, Record
 
-__all__ = ["Journal", "JournalDivergence", "JournalError", "Record", "RebuiltState", "rebuild"]
+__all__ = ["Journal", "JournalDivergence", "JournalError", "RebuiltState", "Record", "rebuild"]

@@ -37,7 +37,7 @@ class Series:
     s: np.ndarray  # int64 bid+ask (twice the mid, price units) at each row
     mid_t_ns: np.ndarray  # int64 receive times at which bid+ask changed (the first entry included)
     mid_s: np.ndarray  # int64 bid+ask from that time on
-    end_ns: int  # receive time of the last event seen: nothing is known after it
+    end_ns: int  # the data is known up to here (the last event, or the cut when replay was cut short)
 
     def __len__(self) -> int:
         return len(self.t_ns)
@@ -64,12 +64,21 @@ def default_captures() -> list[list[Path]]:
     ]
 
 
-def _book_events(events: Iterable[Event], until_ns: int | None) -> Iterator[Event]:
-    for ev in events:
-        if until_ns is not None and ev.recv_ns > until_ns:
-            return
-        if not isinstance(ev, Quote):  # features use the L2 book and trades, not the venue's ticker
-            yield ev
+class _Cut:
+    """Events up to `until_ns` (Binance tickers dropped); records whether the stream went past it."""
+
+    def __init__(self, events: Iterable[Event], until_ns: int | None) -> None:
+        self.events = events
+        self.until_ns = until_ns
+        self.stopped = False
+
+    def __iter__(self) -> Iterator[Event]:
+        for ev in self.events:
+            if self.until_ns is not None and ev.recv_ns > self.until_ns:
+                self.stopped = True
+                return
+            if not isinstance(ev, Quote):  # features use the L2 book and trades, not the venue's ticker
+                yield ev
 
 
 def sample_events(
@@ -77,7 +86,8 @@ def sample_events(
 ) -> Series:
     """Replay `events` (receive-time order) and sample features every `grid_ms` once warmed up.
 
-    `until_ns` stops the replay after that receive time, as if the data ended there.
+    `until_ns` stops the replay after that receive time, as if the data ended there; when the data
+    went on past it, the replay is known to be complete up to `until_ns` and rows are emitted up to it.
     """
     if grid_ms <= 0:
         raise ValueError(f"grid_ms must be positive, got {grid_ms}")
@@ -114,7 +124,8 @@ def sample_events(
     next_g: int | None = None
     last_ns = 0
     publish = engine.bus.publish
-    for ev in _book_events(events, until_ns):
+    stream = _Cut(events, until_ns)
+    for ev in stream:
         t = ev.recv_ns
         if next_g is None:
             next_g = -(-t // grid) * grid
@@ -123,8 +134,9 @@ def sample_events(
             next_g += grid
         publish(ev)
         last_ns = t
+    end_ns = until_ns if stream.stopped and until_ns is not None else last_ns
     if next_g is not None:
-        while next_g <= last_ns:
+        while next_g <= end_ns:
             emit(next_g)
             next_g += grid
     X = np.array(rows, dtype=np.float64).reshape(len(rows), N_FEATURES)
@@ -136,7 +148,7 @@ def sample_events(
         s=np.array(svals, dtype=np.int64),
         mid_t_ns=np.array(mid_t, dtype=np.int64),
         mid_s=np.array(mid_s, dtype=np.int64),
-        end_ns=last_ns,
+        end_ns=end_ns,
     )
 
 

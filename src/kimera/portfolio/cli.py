@@ -44,6 +44,11 @@ def write_json(payload: dict[str, Any], out: Path) -> None:
     out.write_text(text + "\n", encoding="utf-8")
 
 
+def _fmt(value: object) -> str:
+    """A float to 3 decimals, anything else (None) as n/a."""
+    return f"{value:.3f}" if isinstance(value, float) else "n/a"
+
+
 def fail(exc: Exception) -> typer.Exit:
     """Print a one-line error and return the exit to raise (code 2: bad input)."""
     typer.echo(f"error: {exc}", err=True)
@@ -96,10 +101,9 @@ def register(app: typer.Typer) -> None:
             raise fail(exc) from None
         payload = alloc.to_json()
         write_json(payload, json_out)
-        sharpe = "n/a" if alloc.stats.sharpe is None else f"{alloc.stats.sharpe:.3f}"
         typer.echo(
             f"{method}: {len(alloc.assets)} assets, return {alloc.stats.expected_return:.2%}, "
-            f"volatility {alloc.stats.volatility:.2%}, Sharpe {sharpe}, {alloc.solve_seconds * 1e3:.1f} ms",
+            f"volatility {alloc.stats.volatility:.2%}, Sharpe {_fmt(alloc.stats.sharpe)}, {alloc.solve_seconds * 1e3:.1f} ms",
             err=True,
         )
 
@@ -157,7 +161,7 @@ def register(app: typer.Typer) -> None:
         for r in results:
             row = r.summary()
             typer.echo(
-                f"{r.strategy:>14}: return {row['annual return']:.2%}, Sharpe {row['sharpe']}, costs ${row['costs $']:,.0f}",
+                f"{r.strategy:>14}: return {row['annual return']:.2%}, Sharpe {_fmt(row['sharpe'])}, costs ${row['costs $']:,.0f}",
                 err=True,
             )
         typer.echo(f"wrote {path}", err=True)

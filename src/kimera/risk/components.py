@@ -10,6 +10,7 @@ import numpy.typing as npt
 from numba import njit
 
 from kimera.risk.config import RiskParams
+from kimera.risk.errors import RiskInputError
 from kimera.risk.market import MarketState
 from kimera.risk.portfolio import Position
 
@@ -105,6 +106,8 @@ def correlation_component(side: int, rho: float, hhi: float, p: RiskParams) -> f
 def liquidity(side: int, qty: float, m: MarketState, p: RiskParams) -> float:
     """(1 − s)·min(1, qty / depth within the slippage bound on the side it takes) + s·min(1, spread/scale)."""
     depth = m.depth_ask if side > 0 else m.depth_bid
+    if depth != depth:
+        raise RiskInputError(f"market {m.key} at {m.recv_ns}: depth on the {'ask' if side > 0 else 'bid'} side was not measured")
     size_part = min(1.0, qty / depth) if depth > 0.0 else 1.0
     spread_part = min(1.0, m.spread_bps / p.spread_scale_bps)
     s = p.liquidity_spread_share

@@ -64,9 +64,9 @@ class RiskEngine:
         return self._killed
 
     # -- market -----------------------------------------------------------------------------------
-    def market_state(self, book: OrderBook, features: FeatureEngine, recv_ns: int) -> MarketState:
-        """The market state of a book with this engine's parameters."""
-        return market_state_from_book(book, features, recv_ns, self.config.params)
+    def market_state(self, book: OrderBook, features: FeatureEngine, recv_ns: int, side: int = 0) -> MarketState:
+        """The market state of a book with this engine's parameters (`side` ±1: measure one side's depth)."""
+        return market_state_from_book(book, features, recv_ns, self.config.params, side)
 
     def _recent(self, now_ns: int) -> int:
         """Approved orders inside the rate window ending at `now_ns` (caller holds the lock)."""
@@ -142,7 +142,8 @@ class RiskEngine:
                 self.approved += 1
             else:
                 self.blocked_by.update(b.limit for b in breaches)
-        breaches.sort(key=lambda b: LIMITS.index(b.limit))
+        if len(breaches) > 1:
+            breaches.sort(key=lambda b: LIMITS.index(b.limit))
         depth = market.depth_ask if side > 0 else market.depth_bid
         sq = suggested_quantity(inst, side, price, score, market.vol, held, depth, p, lim)
         return RiskVerdict(ok, score, comps, tuple(breaches), sq, rho, hhi, notional)
@@ -179,6 +180,9 @@ class RiskEngine:
         s = p.concentration_share
         comps[:, 3] = (1.0 - s) * np.maximum(0.0, side * rho) + s * hhi
         depth = np.where(side > 0, market.depth_ask, market.depth_bid)
+        if np.isnan(depth).any():
+            k = int(np.flatnonzero(np.isnan(depth))[0])
+            raise RiskInputError(f"market {key} at {market.recv_ns}: order {k} takes a side whose depth was not measured")
         with np.errstate(invalid="ignore", divide="ignore"):
             size_part = np.where(depth > 0.0, np.minimum(1.0, qty / depth), 1.0)
         s = p.liquidity_spread_share

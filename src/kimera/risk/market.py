@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
 from kimera.book import OrderBook
-from kimera.features import FeatureEngine, count_entropy, temperature
+from kimera.features import FeatureEngine, thermal_stats
 from kimera.model import Instrument
 from kimera.risk.config import RiskParams
 from kimera.risk.errors import RiskInputError
@@ -21,7 +22,8 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True, slots=True, eq=False)
 class MarketState:
-    """One instrument's market at `recv_ns`. Depths are base units resting within `slippage_bps` of mid.
+    """One instrument's market at `recv_ns`. Depths are base units resting within `slippage_bps` of mid
+    (NaN: not measured for that side).
 
     thermal = (1 − s)·temperature + s·(entropy of returns + entropy of volumes)/2, s = thermal_entropy_share.
     """
@@ -63,15 +65,13 @@ def make_market_state(
     if ask < bid:
         raise RiskInputError(f"{where}: crossed market, bid {bid} > ask {ask}")
     for name, v in (("depth_bid", depth_bid), ("depth_ask", depth_ask), ("vol", vol)):
-        if not (math.isfinite(v) and v >= 0.0):
-            raise RiskInputError(f"{where}: {name} must be finite and >= 0, got {v!r}")
+        if not (math.isfinite(v) and v >= 0.0) and not (name != "vol" and math.isnan(v)):
+            raise RiskInputError(f"{where}: {name} must be finite and >= 0 (NaN: not measured), got {v!r}")
     r = np.array(returns, dtype=np.float64)  # a copy: feature windows are views that move on
     r.setflags(write=False)
     w = np.asarray(volumes, dtype=np.float64)
     mid = 0.5 * (bid + ask)
-    temp = temperature(r, params.temperature_short)
-    er = count_entropy(r, params.entropy_bins)
-    ev = count_entropy(w, params.entropy_bins)
+    temp, er, ev = thermal_stats(r, w, params.temperature_short, params.entropy_bins)
     if not (math.isfinite(temp) and math.isfinite(er) and math.isfinite(ev)):
         raise RiskInputError(f"{where}: returns or volumes contain NaN or infinity")
     s = params.thermal_entropy_share
@@ -82,32 +82,46 @@ def make_market_state(
     )
 
 
-def depth_within(book: OrderBook, slippage_bps: float) -> tuple[int, int]:
-    """Fixed-point size resting on (bids, asks) within `slippage_bps` of the mid (inclusive)."""
+def depth_within(book: OrderBook, slippage_bps: float, side: int = 0) -> tuple[int, int]:
+    """Fixed-point size resting on (bids, asks) within `slippage_bps` of the mid (inclusive).
+
+    `side` = +1 computes only the asks (what a buy takes), −1 only the bids; the other is returned as −1.
+    """
     bp, ap = book.bids.prices, book.asks.prices
     if not bp or not ap:
         raise RiskInputError(f"{book.instrument.key}: book has an empty side")
     mid2 = bp[-1] + ap[0]  # 2 × mid in price units
     f = slippage_bps * 1e-4
-    ask_lim = math.floor(mid2 * (1.0 + f) / 2)
-    bid_lim = math.ceil(mid2 * (1.0 - f) / 2)
-    bl, al = book.bids.levels, book.asks.levels
-    d_bid = sum(map(bl.__getitem__, bp[bisect_left(bp, bid_lim) :]))
-    d_ask = sum(map(al.__getitem__, ap[: bisect_right(ap, ask_lim)]))
+    d_bid = d_ask = -1
+    # itemgetter(*keys) fetches many levels in one C call (a 1-key getter returns a scalar, not a tuple)
+    if side <= 0:
+        bids = bp[bisect_left(bp, math.ceil(mid2 * (1.0 - f) / 2)) :]
+        bl = book.bids.levels
+        d_bid = sum(itemgetter(*bids)(bl)) if len(bids) > 1 else sum(map(bl.__getitem__, bids))
+    if side >= 0:
+        asks = ap[: bisect_right(ap, math.floor(mid2 * (1.0 + f) / 2))]
+        al = book.asks.levels
+        d_ask = sum(itemgetter(*asks)(al)) if len(asks) > 1 else sum(map(al.__getitem__, asks))
     return d_bid, d_ask
 
 
-def market_state_from_book(book: OrderBook, features: FeatureEngine, recv_ns: int, params: RiskParams) -> MarketState:
-    """The market state from a live book and its feature engine (returns, volumes and volatility)."""
+def market_state_from_book(
+    book: OrderBook, features: FeatureEngine, recv_ns: int, params: RiskParams, side: int = 0
+) -> MarketState:
+    """The market state from a live book and its feature engine (returns, volumes and volatility).
+
+    With `side` = ±1 only the depth that side's orders take is measured (the other is NaN, and assessing an
+    order against it is an error): half the work when the caller knows the order's side.
+    """
     inst = book.instrument
     bb, ba = book.best_bid(), book.best_ask()
     if bb is None or ba is None:
         raise RiskInputError(f"{inst.key}: book has an empty side at {recv_ns}")
-    d_bid, d_ask = depth_within(book, params.slippage_bps)
+    d_bid, d_ask = depth_within(book, params.slippage_bps, side)
     ps, ss = inst.price_scale, inst.size_scale
     last = features.last
     vol = last.vol if last is not None else 0.0
     return make_market_state(
-        inst, recv_ns, bb[0] / ps, ba[0] / ps, d_bid / ss, d_ask / ss,
-        features.returns_window(), features.volumes_window(), vol, params,
+        inst, recv_ns, bb[0] / ps, ba[0] / ps, d_bid / ss if d_bid >= 0 else math.nan,
+        d_ask / ss if d_ask >= 0 else math.nan, features.returns_window(), features.volumes_window(), vol, params,
     )

@@ -46,10 +46,10 @@ class Components(NamedTuple):
     contradiction: float
 
 
-@dataclass(frozen=True, slots=True)
-class RiskVerdict:
+class RiskVerdict(NamedTuple):
     """Approved only with no breach. `suggested_quantity` is fixed-point, from risk and volatility sizing;
-    `rho` is the instrument/portfolio return correlation and `concentration` the post-order Herfindahl index."""
+    `rho` is the instrument/portfolio return correlation and `concentration` the post-order Herfindahl index.
+    (A NamedTuple: it is built once per assessment on the hot path.)"""
 
     approved: bool
     score: float

@@ -78,7 +78,7 @@ def _levels(v: VenueBook, buy: bool) -> Iterator[tuple[float, int, int, str]]:
     inst = v.book.instrument
     k = (1 + v.taker_fee) if buy else (1 - v.taker_fee)
     ps = inst.price_scale
-    for i, (p, q) in enumerate((v.book.asks if buy else v.book.bids).iter_best()):
+    for i, (p, _q) in enumerate((v.book.asks if buy else v.book.bids).iter_best()):
         eff = p / ps * k
         yield (eff if buy else -eff), i, p, v.name
 
@@ -112,7 +112,7 @@ def route(venues: Sequence[VenueBook], side: Side, size: float) -> RoutePlan:
         v = by_name[name]
         inst = v.book.instrument
         q = v.book.asks.levels[p] if buy else v.book.bids.levels[p]
-        want = int(round(left * inst.size_scale)) // inst.lot_size * inst.lot_size
+        want = round(left * inst.size_scale) // inst.lot_size * inst.lot_size
         take = min(q, want)
         if take <= 0:
             break

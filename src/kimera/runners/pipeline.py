@@ -26,8 +26,8 @@ from kimera.journal.sqlite import NullJournal
 from kimera.model import Event, Instrument, Side, Trade
 from kimera.portfolio.accounting import Portfolio
 from kimera.strategy.base import Strategy
-from kimera.strategy.runner import StrategyRunner
 from kimera.strategy.intent import OrderIntent
+from kimera.strategy.runner import StrategyRunner
 
 
 @dataclass
@@ -189,7 +189,7 @@ class TradingPipeline:
                 clock.now_ns = t
             journal.event_idx = n  # type: ignore[attr-defined]
             if observe is not None:
-                observe(t, ev.exchange_ns)
+                observe(t, getattr(ev, "exchange_ns", t))
             publish(ev)
             n += 1
         seconds = time.perf_counter() - t0

@@ -10,10 +10,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
+import itertools
 
-from kimera.report.html import HtmlReport  # noqa: E402
-from kimera.runners.pipeline import RunResult, TradingPipeline  # noqa: E402
+from matplotlib.figure import Figure
+
+from kimera.report.html import HtmlReport
+from kimera.runners.pipeline import RunResult, TradingPipeline
 
 FIGURES = ("equity-drawdown", "price-trades", "position", "latency", "tension", "rejections")
 
@@ -23,7 +25,7 @@ def summary_stats(pipe: TradingPipeline, result: RunResult) -> dict[str, Any]:
     pf = pipe.portfolio
     eq = [p.equity for p in pf.curve]
     ts = [p.ts_ns for p in pf.curve]
-    rets = [(b - a) / a for a, b in zip(eq, eq[1:], strict=False) if a > 0]
+    rets = [(b - a) / a for a, b in itertools.pairwise(eq) if a > 0]
     sharpe = 0.0
     if len(rets) > 1:
         mean = sum(rets) / len(rets)

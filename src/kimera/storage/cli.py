@@ -29,11 +29,9 @@ def capture_source(paths: list[Path], fmt: str, speed: float) -> AsyncIterator[E
     return paced(ReplayEngine.merge(open_sources(paths, fmt)), speed)
 
 
-def live_source(venue: str, symbol: str, url: str | None) -> AsyncIterator[Event]:
-    """The venue's streaming client as an async iterator of events."""
-    raise typer.BadParameter(
-        f"live recording of {venue}:{symbol} needs the kimera.venues streaming client, which is not "
-        "available in this build; record a capture with --from-file CAPTURE (optionally --speed 1)")
+def event_venue(name: str) -> str:
+    """The events' venue for a CLI venue name (`binance-usdm` -> `BINANCE_USDM`)."""
+    return name.upper().replace("-", "_")
 
 
 async def _run_record(source: AsyncIterator[Event], writer: object, seconds: float | None,
@@ -78,9 +76,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("record")
     def record_cmd(
-        venue: str = typer.Option(None, "--venue", help="venue, e.g. BINANCE (required for live recording)"),
+        venue: str = typer.Option(None, "--venue", help="binance, binance-usdm, kraken (required for live recording)"),
         symbol: str = typer.Option(None, "--symbol", help="symbol, e.g. BTCUSDT"),
-        url: str = typer.Option(None, "--url", help="stream URL (e.g. the exchange emulator)"),
+        url: str = typer.Option(None, "--url", help="websocket base URL (default: the venue's; e.g. an emulator)"),
+        rest_url: str = typer.Option(None, "--rest-url", help="REST base for snapshots (default: --url's host)"),
         out: Path = typer.Option(DEFAULT_ROOT, "--out", help="store directory"),
         seconds: float = typer.Option(None, "--seconds", help="stop after this many seconds"),
         from_file: list[Path] = typer.Option(None, "--from-file", help="replay a capture as if streamed (repeatable)"),
@@ -91,21 +90,23 @@ def register(app: typer.Typer) -> None:
         no_fsync: bool = typer.Option(False, "--no-fsync", help="do not fsync flushed files"),
         as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
     ) -> None:
-        """Record a stream (live, or a capture replayed) into the tick store; a crash loses only the
-        un-flushed tail."""
+        """Record a live stream or a replayed capture into the tick store (a crash loses only the tail)."""
+        from kimera.storage.live import live_events
         from kimera.storage.writer import TickWriter
 
         console = Console(stderr=True)
+        if not from_file and (not venue or not symbol):
+            raise typer.BadParameter("--venue and --symbol are required without --from-file")
+        keep: tuple[str | None, str | None] = (None, None)  # live: the client streams one venue/symbol
         try:
-            if from_file:
+            if from_file:  # a capture: --venue/--symbol select what to keep
                 source = capture_source(list(from_file), fmt, speed)
+                keep = (event_venue(venue) if venue else None, symbol)
             else:
-                if not venue or not symbol:
-                    raise typer.BadParameter("--venue and --symbol are required without --from-file")
-                source = live_source(venue, symbol, url)
+                source = live_events(venue, symbol, url, rest_url)
             writer = TickWriter(out, flush_events=flush_events, flush_seconds=flush_seconds, fsync=not no_fsync)
-            summary = asyncio.run(_run_record(source, writer, seconds, venue, symbol))
-        except (StoreError, ValueError, KeyError, FileNotFoundError, TypeError) as exc:
+            summary = asyncio.run(_run_record(source, writer, seconds, *keep))
+        except (StoreError, ValueError, KeyError, TypeError, OSError) as exc:
             raise _fail(exc) from exc
         if as_json:
             print(json.dumps(summary))
@@ -179,3 +180,14 @@ def register(app: typer.Typer) -> None:
             t.add_row(r.kind, r.venue, r.symbol, str(r.files), f"{r.events:,}", f"{r.original_bytes:,}",
                       f"{r.compressed_bytes:,}", f"{r.ratio:.1f}x", f"{r.saved:.1%}")
         Console().print(t)
+
+
+def main() -> None:
+    """`python -m kimera.storage.cli …`: the storage commands alone, a light process for long recordings."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True, help="Kimera tick store.")
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()

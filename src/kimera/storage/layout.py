@@ -69,11 +69,6 @@ class Part:
     day: str
     path: Path
 
-    @property
-    def events(self) -> int:
-        """Upper bound of rows (the seq span); the exact count is in the file's metadata."""
-        return self.last - self.first + 1
-
 
 @dataclass
 class Partition:
@@ -122,6 +117,8 @@ def _subdirs(path: Path) -> list[Path]:
 def partitions(root: Path, kind: str | None = None, venue: str | None = None, symbol: str | None = None,
                first_day: str | None = None, last_day: str | None = None) -> list[Partition]:
     """Every day directory matching the filters, in (kind, venue, symbol, day) order."""
+    if not root.is_dir():
+        raise StoreError(root, "no such store directory")
     if kind is not None and kind not in KINDS:
         raise StoreError(root, f"unknown table kind {kind!r}; known: {KINDS}")
     out: list[Partition] = []
@@ -151,6 +148,8 @@ def live_parts(root: Path, kind: str | None = None, venue: str | None = None, sy
 
 def next_seq(root: Path, venue: str, symbol: str) -> int:
     """The first unused seq of a stream (0 for a new one): one past the highest seq in any file name."""
+    if not root.is_dir():
+        return 0
     last = -1
     for part in partitions(root, None, venue, symbol):
         for p in part.live + part.superseded:

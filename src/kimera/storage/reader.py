@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from kimera.model import Event
 from kimera.storage.codec import decode
 from kimera.storage.errors import SchemaMismatchError, StoreError
-from kimera.storage.files import FileMeta, read_file
+from kimera.storage.files import FileMeta, open_file, read_file
 from kimera.storage.layout import Part, day_of, live_parts, streams
 from kimera.storage.schema import KINDS, SCHEMAS, from_table
 
@@ -85,18 +85,16 @@ class TickStore:
         return table
 
     def decimals(self, venue: str, symbol: str) -> tuple[int, int]:
-        """The (price, size) decimals stored with a stream, from its files' metadata."""
-        key = (venue, symbol)
-        if key not in self._decimals:
-            for kind in KINDS:
-                parts = self.parts(kind, venue, symbol)
-                if parts:
-                    self.read_part(parts[0], 0, 0)
-                    break
-            else:
-                raise StoreError(self.root, f"no data for {venue}:{symbol}; streams: {self.streams()}")
-        pd, sd, _ = self._decimals[key]
-        return pd, sd
+        """The (price, size) decimals stored with a stream, from a file footer."""
+        seen = self._decimals.get((venue, symbol))
+        if seen is not None:
+            return seen[0], seen[1]
+        for kind in KINDS:
+            parts = self.parts(kind, venue, symbol)
+            if parts:
+                _, meta = open_file(parts[0].path, kind)
+                return meta.price_decimals, meta.size_decimals
+        raise StoreError(self.root, f"no data for {venue}:{symbol}; streams: {self.streams()}")
 
     def read_table(self, kind: str, venue: str | None = None, symbol: str | None = None,
                    start_ns: int | None = None, end_ns: int | None = None) -> pa.Table:

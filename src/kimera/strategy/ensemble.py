@@ -34,12 +34,13 @@ def member_draft(s: Signal, venue: str, recv_ns: int) -> GeoidDraft:
 
     embedding = (d·c, 1 − c·|d|, tanh(score)): opposite convictions point opposite ways (E → 1);
     semantic = conviction c, doubt 1 − c, stretch min(1, |score|) (same keys for all members, so L = 0);
-    symbolic = {direction: d} (opposite non-zero directions give S = 1); source and venue in metadata.
+    symbolic = {direction: d} (opposite non-zero directions give S = 1); the id is the member's name (unique
+    within a step); source, venue and time in metadata.
     """
     c, d = s.confidence, s.direction
     emb = f32((d * c, 1.0 - c * abs(d), math.tanh(s.score)))
     sem = {"conviction": c, "doubt": 1.0 - c, "stretch": min(1.0, abs(s.score))}
-    return GeoidDraft(f"{s.name}@{recv_ns}", sem, {"direction": d}, emb, {"source": s.name, "venue": venue})
+    return GeoidDraft(s.name, sem, {"direction": d}, emb, {"source": s.name, "venue": venue, "recv_ns": recv_ns})
 
 
 class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
@@ -104,14 +105,18 @@ class Ensemble(SignalStrategy):
         pairs = all_pair_tensions(drafts, self.weights)
         thr = self.threshold
         n_tense = 0
-        p_max = 0.0
+        # pulse = min(1, T·(1 + 0.5·min(m/20, 1))) grows with T and m: find the pair with the largest raw
+        # product here, then let cognition's `pulse` compute (and validate) that one value
+        best_t, best_m, best_raw = 0.0, 0.0, -1.0
         for pr in pairs:
-            if pr.tension >= thr:
+            t = pr.tension
+            if t >= thr:
                 n_tense += 1
             m = 0.5 * (len(drafts[pr.i].semantic_state) + len(drafts[pr.j].semantic_state))
-            pv = pulse(min(1.0, pr.tension), m)
-            if pv > p_max:
-                p_max = pv
+            raw = t * (1.0 + 0.5 * min(m / 20.0, 1.0))
+            if raw > best_raw:
+                best_t, best_m, best_raw = t, m, raw
+        p_max = pulse(min(1.0, best_t), best_m) if pairs else 0.0
         rate = n_tense / len(pairs) if pairs else 0.0
         net = 0.0
         active = 0.0

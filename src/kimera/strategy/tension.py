@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import struct
-from operator import mul
 from collections.abc import Sequence
+from operator import mul
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -65,15 +65,20 @@ def _opposition(x: SymbolicValue, y: SymbolicValue) -> float:
 
 
 def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> list[PairTension]:
-    """Every pair i < j (input order) with T, E, L, S; meant for n of a handful (O(n²·d) Python)."""
+    """Every pair i < j (input order) with T, E, L, S; meant for n of a handful (O(n²·d) Python).
+
+    Shortcuts that keep it exact: equal key sets give L = 0 without building the union, and equal symbolic
+    key sets are walked directly instead of intersecting them.
+    """
     n = len(drafts)
     embs = [d.embedding for d in drafts]
     norms = [None if e is None else math.hypot(*e) for e in embs]
     keys = [d.semantic_state.keys() for d in drafts]
+    syms = [d.symbolic_state for d in drafts]
     we, wl, ws = weights.e, weights.l, weights.s
     out: list[PairTension] = []
     for i in range(n):
-        ei, ni, ki, si = embs[i], norms[i], keys[i], drafts[i].symbolic_state
+        ei, ni, ki, si = embs[i], norms[i], keys[i], syms[i]
         for j in range(i + 1, n):
             ej, nj = embs[j], norms[j]
             if ei is None or ej is None or ni is None or nj is None:
@@ -85,10 +90,18 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
             else:
                 e = min(1.0, max(0.0, 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)))
             kj = keys[j]
-            union = len(ki | kj)
-            l_ = 0.0 if union == 0 else 1.0 - len(ki & kj) / union
-            sj = drafts[j].symbolic_state
-            common = si.keys() & sj.keys()
-            s = sum(_opposition(si[k], sj[k]) for k in common) / len(common) if common else 0.0
+            if ki == kj:
+                l_ = 0.0
+            else:
+                l_ = 1.0 - len(ki & kj) / len(ki | kj)
+            sj = syms[j]
+            common = si.keys() if si.keys() == sj.keys() else si.keys() & sj.keys()
+            if common:
+                s = 0.0
+                for k in common:
+                    s += _opposition(si[k], sj[k])
+                s /= len(common)
+            else:
+                s = 0.0
             out.append(PairTension(i, j, we * e + wl * l_ + ws * s, e, l_, s))
     return out

@@ -163,8 +163,8 @@ def _typed_decoders(pd: int, sd: int) -> tuple[Any, Any, Any]:
     so the conversions after them are a plain `int(s.replace('.', ''))`."""
     from typing import Annotated
 
-    px = Annotated[str, msgspec.Meta(pattern=rf"^[0-9]+\.[0-9]{{{pd}}}$")] if pd else Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
-    sz = Annotated[str, msgspec.Meta(pattern=rf"^[0-9]+\.[0-9]{{{sd}}}$")] if sd else Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    px: Any = Annotated[str, msgspec.Meta(pattern=rf"^[0-9]+\.[0-9]{{{pd}}}$")] if pd else Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
+    sz: Any = Annotated[str, msgspec.Meta(pattern=rf"^[0-9]+\.[0-9]{{{sd}}}$")] if sd else Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$")]
     ticker = msgspec.defstruct("Ticker", [("u", int), ("s", str), ("b", px), ("B", sz), ("a", px), ("A", sz),
                                           ("E", int, 0), ("T", int, 0)])
     depth = msgspec.defstruct("Depth", [("E", int), ("s", str), ("U", int), ("u", int),

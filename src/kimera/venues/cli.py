@@ -102,8 +102,10 @@ def register(app: typer.Typer) -> None:
         sb, h = client.book, client.health
         bb, ba = sb.book.best_bid(), sb.book.best_ask()
         inst = sb.book.instrument
+        console.print()
         console.print(
             f"{inst.key}: messages={h.messages} book_updates={h.book_updates} trusted={sb.trusted} "
             f"bid={inst.price_str(bb[0]) if bb else '-'} ask={inst.price_str(ba[0]) if ba else '-'} "
-            f"gaps={sb.gaps} resyncs={sb.resyncs} reconnects={h.reconnects} stale={h.stale_events}"
+            f"gaps={sb.gaps} resyncs={sb.resyncs} reconnects={h.reconnects} stale={h.stale_events}",
+            soft_wrap=True,
         )

@@ -10,16 +10,32 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import msgspec
 import orjson
 
-from kimera.model import Event, Instrument
+from kimera.model import BookDelta, Event, Instrument, Level
+from kimera.model.fixed import FixedPointError
 from kimera.venues import binance, kraken
 from kimera.venues.registry import VenueSpec, venue_spec
 
-try:  # the typed fast path for Binance's hot streams, when present (same events as the adapter)
-    from kimera.venues.binance import FastBinanceDecoder
-except ImportError:  # pragma: no cover - older tree
-    FastBinanceDecoder = None  # type: ignore[assignment,misc]
+
+class _Depth(msgspec.Struct):
+    """The fields of a Binance `depthUpdate` the book needs (others are skipped by the decoder)."""
+
+    E: int
+    s: str
+    U: int
+    u: int
+    b: list[tuple[str, str]]
+    a: list[tuple[str, str]]
+    pu: int = -1
+
+
+class _Wrapped(msgspec.Struct):
+    data: _Depth
+
+
+_DEPTH = msgspec.json.Decoder(_Wrapped)
 
 
 class Feed:
@@ -73,7 +89,7 @@ class BinanceFeed(Feed):
         s = self.symbol.lower()
         self.streams = [f"{s}@depth@100ms" if market == "spot" else f"{s}@depth@0ms", f"{s}@trade"]
         self.adapter = binance.BinanceAdapter(market, self.symbol)
-        self.fast = FastBinanceDecoder(self.adapter) if FastBinanceDecoder is not None else None
+        self.pd, self.sd = self.instrument.price_decimals, self.instrument.size_decimals
         self._ids = itertools.count(1)
 
     def ws_url(self, base: str) -> str:
@@ -83,9 +99,27 @@ class BinanceFeed(Feed):
         return [orjson.dumps({"method": m, "params": self.streams, "id": next(self._ids)}).decode()
                 for m in ("UNSUBSCRIBE", "SUBSCRIBE")]
 
+    def _levels(self, pairs: list[tuple[str, str]]) -> list[Level]:
+        if len(pairs) > 8:
+            return self.adapter.levels(pairs)  # C-level column conversion pays off on long lists
+        fx, pd, sd = binance.fx, self.pd, self.sd
+        out = [(fx(p, pd), fx(q, sd)) for p, q in pairs]
+        for p, _ in out:
+            if p <= 0:
+                raise FixedPointError(f"bad level (price <= 0) in {pairs!r}")
+        return out
+
     def decode(self, raw: str | bytes, recv_ns: int) -> list[Event]:
-        data = raw.encode() if isinstance(raw, str) else raw
-        ev = self.fast.decode(data, recv_ns) if self.fast is not None else self.adapter.parse(orjson.loads(data), recv_ns)
+        """Combined-stream frames; diff depth takes a typed path (same events as `BinanceAdapter.parse`)."""
+        head = raw[:40]
+        if ("@depth" in head) if isinstance(head, str) else (b"@depth" in head):
+            try:
+                d = _DEPTH.decode(raw).data
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise ValueError(f"bad Binance depth message: {exc}: {str(raw)[:120]}") from exc
+            return [BookDelta(self.venue, d.s, d.U, d.u, self._levels(d.b), self._levels(d.a), d.E * 1_000_000,
+                              recv_ns, d.pu)]
+        ev = self.adapter.parse(orjson.loads(raw), recv_ns)
         return [] if ev is None else [ev]
 
 

@@ -120,6 +120,7 @@ class StreamClient:
         on_book: Callable[[SyncedBook, int], None] | None = None,
         rest: RestClient | None = None,
         latency: Any = None,
+        wire_latency: Any = None,
         rng: random.Random | None = None,
     ) -> None:
         self.feed = feed
@@ -132,6 +133,8 @@ class StreamClient:
         self.bus = bus
         self.on_book = on_book
         self.latency = latency  # an HdrHistogram: receive -> book applied, in ns
+        self.wire_latency = wire_latency  # an HdrHistogram: emulator send (`_ts` stamp) -> book applied, in ns
+        self._sent_ns = 0
         self._own_rest = rest is None and not feed.in_band_snapshot
         self.rest = rest if rest is not None or feed.in_band_snapshot else RestClient(feed.name, rest_url or feed.default_rest)
         self.backoff = Backoff(self.cfg.backoff_base_s, self.cfg.backoff_cap_s, rng)
@@ -232,6 +235,10 @@ class StreamClient:
         h.messages += 1
         h.last_message_mono = time.monotonic()
         self._stale_strikes = 0
+        if self.wire_latency is not None and isinstance(raw, str) and raw.startswith('{"_ts":'):
+            cut = raw.index(",")
+            self._sent_ns = int(raw[7:cut])
+            raw = "{" + raw[cut + 1:]
         try:
             events = self.feed.decode(raw, time.time_ns())
         except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -273,6 +280,9 @@ class StreamClient:
             self._resync_asked = 0.0
         if self.latency is not None:
             self.latency.record_value(max(1, time.perf_counter_ns() - t0))
+        if self._sent_ns:
+            self.wire_latency.record_value(max(1, time.time_ns() - self._sent_ns))
+            self._sent_ns = 0
         if self.on_book is not None:
             self.on_book(self.book, recv_ns)
         if self.bus is not None:

@@ -1,0 +1,192 @@
+"""Benchmarks: streaming over loopback websockets from the emulator, and consolidated-book queries.
+
+`venues.stream`: the emulator runs in its own process (as an exchange would) and serves a synthetic L2
+stream (one level per diff, like most live diffs); the client decodes, syncs the book and records
+receive->book latency and, with the emulator's send stamps, send->book latency (HDR histograms).
+Throughput is measured flat out; latency at a paced rate, so queueing does not pollute it. The baseline
+is a bare websockets receive loop on the same stream (the transport's ceiling).
+`venues.consolidated`: top-of-book, cost-to-fill and arbitrage queries over three in-memory books.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import time
+from typing import Any
+
+import numpy as np
+from hdrh.histogram import HdrHistogram
+
+from kimera.bench.registry import BenchResult, benchmark, best_of
+from kimera.model import BookDelta, BookSnapshot, Event, Instrument
+
+SYMBOL = "BTCUSDT"
+
+
+def synthetic_events(n: int, seed: int = 11, levels: int = 50) -> list[Event]:
+    """A snapshot and `n` one-level diffs around a fixed mid (never crossed), ids contiguous; fast to make."""
+    rng = np.random.default_rng(seed)
+    inst = Instrument("SIM", SYMBOL, 2, 5)
+    mid = 6_000_000  # 60000.00
+    bids = [(mid - 1 - k, 100_000) for k in range(levels)]
+    asks = [(mid + k, 100_000) for k in range(levels)]
+    out: list[Event] = [BookSnapshot(inst.venue, SYMBOL, 0, bids, asks, 0, 0)]
+    side = rng.random(n) < 0.5
+    k = rng.integers(0, levels, n)
+    size = np.where(rng.random(n) < 0.2, 0, rng.integers(1, 500_000, n))
+    t0 = 1_723_161_600_000_000_000
+    for i in range(n):
+        lv = [(int(mid - 1 - k[i]) if side[i] else int(mid + k[i]), int(size[i]))]
+        t = t0 + i * 1_000_000
+        out.append(BookDelta(inst.venue, SYMBOL, i + 1, i + 1, lv if side[i] else [], [] if side[i] else lv, t, t))
+    return out
+
+
+def _emulator_process(port_q: Any, n: int, rate: float | None, stamp: bool) -> None:
+    from kimera.emulator import Emulator, Source
+    from kimera.sim.market import instrument
+
+    async def main() -> None:
+        events = synthetic_events(n)
+        emu = Emulator("binance", Source(events, lambda v, s: instrument(s), "synthetic"), rate=rate, stamp=stamp)
+        await emu.start()
+        port_q.put(emu.port)
+        await asyncio.sleep(600)  # serve until the parent terminates us
+
+    asyncio.run(main())
+
+
+class _EmulatorProcess:
+    """The emulator in a child process; `port` once it listens."""
+
+    def __init__(self, n: int, rate: float | None = None, stamp: bool = False) -> None:
+        ctx = mp.get_context("spawn")
+        self.q = ctx.Queue()
+        self.proc = ctx.Process(target=_emulator_process, args=(self.q, n, rate, stamp), daemon=True)
+
+    def __enter__(self) -> int:
+        self.proc.start()
+        port: int = self.q.get(timeout=60)
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.join(5)
+
+
+async def _client_run(port: int, n: int, latency: Any, wire: Any, timeout: float) -> tuple[int, float]:
+    from kimera.venues.feeds import BinanceFeed
+    from kimera.venues.stream import StreamClient, StreamConfig
+
+    times: list[float] = []
+
+    def on_book(sb: Any, recv_ns: int) -> None:
+        if not times:
+            times.append(time.perf_counter())
+
+    client = StreamClient(BinanceFeed(SYMBOL), f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}",
+                          config=StreamConfig(stale_after_s=timeout), on_book=on_book, latency=latency,
+                          wire_latency=wire)
+    task = asyncio.create_task(client.run())
+    deadline = time.monotonic() + timeout
+    while client.book.book.last_update_id < n and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    end = time.perf_counter()
+    updates = client.health.book_updates
+    if client.book.gaps or not client.book.trusted:
+        raise RuntimeError(f"benchmark stream broke: gaps {client.book.gaps}, last {client.book.last_gap}")
+    client.stop()
+    await task
+    return updates, end - times[0] if times else float("nan")
+
+
+async def _raw_receive(port: int, n: int) -> float:
+    """Baseline: websockets receive loop only (no decode, no book), messages per second."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{port}/stream?streams=btcusdt@depth@100ms"
+    async with websockets.connect(url, max_size=None, compression=None) as ws:
+        first = await ws.recv()
+        t0 = time.perf_counter()
+        count = 1
+        last_needed = f'"u":{n},'
+        while True:
+            m = await ws.recv()
+            count += 1
+            if last_needed in m:
+                break
+    del first
+    return count / (time.perf_counter() - t0)
+
+
+def _hist() -> HdrHistogram:
+    return HdrHistogram(1, 60_000_000_000, 3)
+
+
+@benchmark("venues.stream")
+def bench_stream() -> list[BenchResult]:
+    """Messages/s flat out and message-to-book latency at a paced rate, over loopback websockets."""
+    n = 150_000
+    with _EmulatorProcess(n) as port:
+        raw = asyncio.run(_raw_receive(port, n))
+    with _EmulatorProcess(n) as port:
+        updates, secs = asyncio.run(_client_run(port, n, None, None, 60))
+    rate = updates / secs
+    lat, wire = _hist(), _hist()
+    paced_n, paced_rate = 20_000, 10_000.0
+    with _EmulatorProcess(paced_n, rate=paced_rate, stamp=True) as port:
+        asyncio.run(_client_run(port, paced_n, lat, wire, 60))
+    us = 1000.0
+    return [
+        BenchResult("venues.stream", "messages/s (decode + exact book, loopback ws)", rate, "msg/s",
+                    "websockets receive only", raw, ">= 50,000 msg/s", rate >= 50_000,
+                    {"messages": updates, "seconds": secs}),
+        BenchResult("venues.stream", f"receive->book p50 @ {paced_rate:,.0f} msg/s", lat.get_value_at_percentile(50) / us,
+                    "us", goal="<= 100 us", goal_met=lat.get_value_at_percentile(50) / us <= 100,
+                    extra={"p99_us": lat.get_value_at_percentile(99) / us, "count": lat.get_total_count()}),
+        BenchResult("venues.stream", "receive->book p99", lat.get_value_at_percentile(99) / us, "us"),
+        BenchResult("venues.stream", "emulator send->book p50 (wire + decode + book)",
+                    wire.get_value_at_percentile(50) / us, "us",
+                    extra={"p99_us": wire.get_value_at_percentile(99) / us, "count": wire.get_total_count()}),
+        BenchResult("venues.stream", "emulator send->book p99", wire.get_value_at_percentile(99) / us, "us"),
+    ]
+
+
+def _three_venue_book() -> Any:
+    from kimera.aggregator import ConsolidatedBook
+    from kimera.book import OrderBook
+
+    cb = ConsolidatedBook(SYMBOL, stale_after_s=1e9)
+    for i, (name, pd) in enumerate((("binance", 8), ("kraken", 5), ("coinbase", 2))):
+        inst = Instrument(name.upper(), SYMBOL, pd, 8, taker_fee=0.001 * (i + 1))
+        book = OrderBook(inst)
+        f = 10 ** (pd - 2)
+        mid = 6_000_000 + 3 * i
+        book.apply_snapshot(BookSnapshot(inst.venue, SYMBOL, 1, [((mid - 1 - k) * f, 10**7) for k in range(1000)],
+                                         [((mid + k) * f, 10**7) for k in range(1000)], 0, 0))
+        cb.add_venue(name, book)
+    return cb
+
+
+@benchmark("venues.consolidated")
+def bench_consolidated() -> list[BenchResult]:
+    """Consolidated top of book (3 venues, 1,000 levels a side each), fill and arbitrage queries."""
+    cb = _three_venue_book()
+    reps = 20_000
+    top = best_of(cb.top, repeat=5, number=reps)
+
+    def naive() -> Any:  # baseline: collect every venue's best levels into lists and sort
+        bids = sorted(((v.book.bids.prices[-1] * v.fp, v.name) for v in cb.venues.values()), reverse=True)
+        asks = sorted((v.book.asks.prices[0] * v.fp, v.name) for v in cb.venues.values())
+        return bids[0], asks[0]
+
+    base = best_of(naive, repeat=5, number=reps)
+    fill = best_of(lambda: cb.cost_to_fill(True, 5.0), repeat=5, number=200)
+    arb = best_of(cb.arbitrage, repeat=5, number=2000)
+    return [
+        BenchResult("venues.consolidated", "top of book, 3 venues (with health checks)", top * 1e6, "us",
+                    "sorted() of the venues' tops, no health", base * 1e6, "<= 20 us", top * 1e6 <= 20),
+        BenchResult("venues.consolidated", "cost to fill 5 BTC across 3 venues", fill * 1e6, "us"),
+        BenchResult("venues.consolidated", "arbitrage scan, 6 venue pairs", arb * 1e6, "us"),
+    ]
