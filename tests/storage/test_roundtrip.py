@@ -147,3 +147,21 @@ def test_duckdb_views_give_the_events_values(name: str, written_stores: dict[str
     inst = resolve_instrument(*_stream(events))
     assert con.execute("SELECT price_decimals, size_decimals FROM instruments").fetchall() == [
         (inst.price_decimals, inst.size_decimals)]
+
+
+def test_compression_stats_match_the_files_and_the_decoded_tables(written_stores: dict[str, Path]) -> None:
+    from kimera.storage import compression_stats
+
+    root = written_stores["binance-usdm"]
+    store = TickStore(root)
+    rows = compression_stats(root)
+    assert [r.kind for r in rows] == ["book_delta", "book_snapshot", "quote", "trade"]
+    for r in rows:
+        table = store.read_table(r.kind)
+        files = [p.path for p in store.parts(r.kind)]
+        assert (r.venue, r.symbol, r.files, r.events) == ("BINANCE_USDM", "BTCUSDT", len(files), table.num_rows)
+        # recorded at write time; the read-back table may carry extra validity bitmaps (a buffer layout detail)
+        assert table.nbytes * 0.99 <= r.original_bytes <= table.nbytes
+        assert r.compressed_bytes == sum(f.stat().st_size for f in files)
+        assert r.ratio == pytest.approx(r.original_bytes / r.compressed_bytes)
+        assert r.as_dict()["original_bytes"] == r.original_bytes

@@ -184,3 +184,21 @@ def test_tardis_bad_row_names_file_and_line(tmp_path: Path) -> None:
                  "bitmex,XBTUSD,1,2,7,buy,8531.5,10\nbitmex,XBTUSD,1,2,8,sideways,8531.5,10\n")
     with pytest.raises(MalformedInputError, match=r"t.csv:3: KeyError"):
         list(load_tardis([f]))
+
+
+def test_live_binance_decoder_gives_the_adapters_events() -> None:
+    import orjson
+
+    from kimera.data.lines import split_ts_lines
+    from kimera.venues.binance import BinanceAdapter
+    from kimera.venues.feeds import BinanceFeed
+
+    feed, adapter = BinanceFeed("BTCUSDT"), BinanceAdapter("spot", "BTCUSDT")
+    compared = 0
+    for _, recv_ns, raw in split_ts_lines(data_path("binance-spot-btcusdt-l2", "btcusdt_20240808.gz")):
+        if b"@depth" not in raw[:40]:
+            continue
+        expected = adapter.parse(orjson.loads(raw), recv_ns)
+        assert feed.decode(raw.decode(), recv_ns) == [expected]
+        compared += 1
+    assert compared > 3000

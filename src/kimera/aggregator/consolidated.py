@@ -12,13 +12,13 @@ import heapq
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kimera.book import OrderBook, SyncedBook
 from kimera.model import Level
 
 
-@dataclass(frozen=True)
-class VenueLevel:
+class VenueLevel(NamedTuple):
     """A price level of one venue, on the common scale (ints) with float views."""
 
     venue: str
@@ -181,22 +181,33 @@ class ConsolidatedBook:
 
     # -- top of book ------------------------------------------------------------------------------------
     def top(self) -> Top:
-        """Best bid and best ask across healthy venues (ties: the first venue added)."""
-        ok, bad = self.healthy()
-        bid: VenueLevel | None = None
-        ask: VenueLevel | None = None
-        ps, qs = self.price_scale, self.size_scale
-        for v in ok:
+        """Best bid and ask across healthy venues (ties: the first venue added); the hot path, kept flat."""
+        now = self.clock()
+        limit = self.stale_after_s
+        bad: dict[str, str] = {}
+        bid_p = ask_p = 0
+        vb: _Venue | None = None
+        va: _Venue | None = None
+        for v in self.venues.values():
+            sb = v.synced
+            if sb is not None and not sb.trusted:
+                bad[v.name] = "untrusted"
+                continue
+            age = now - (v.freshness() if v.freshness is not None else v.touched)
+            if age > limit:
+                bad[v.name] = f"stale ({age:.1f}s)"
+                continue
             b = v.book.bids.prices
-            if b:
-                p = b[-1] * v.fp
-                if bid is None or p > bid.price:
-                    bid = VenueLevel(v.name, p, v.book.bids.levels[b[-1]] * v.fq, ps, qs)
+            if b and (vb is None or b[-1] * v.fp > bid_p):
+                bid_p, vb = b[-1] * v.fp, v
             a = v.book.asks.prices
-            if a:
-                p = a[0] * v.fp
-                if ask is None or p < ask.price:
-                    ask = VenueLevel(v.name, p, v.book.asks.levels[a[0]] * v.fq, ps, qs)
+            if a and (va is None or a[0] * v.fp < ask_p):
+                ask_p, va = a[0] * v.fp, v
+        ps, qs = self.price_scale, self.size_scale
+        bid = None if vb is None else VenueLevel(
+            vb.name, bid_p, vb.book.bids.levels[vb.book.bids.prices[-1]] * vb.fq, ps, qs)
+        ask = None if va is None else VenueLevel(
+            va.name, ask_p, va.book.asks.levels[va.book.asks.prices[0]] * va.fq, ps, qs)
         return Top(bid, ask, bad)
 
     def best_bid(self) -> VenueLevel | None:

@@ -219,7 +219,7 @@ class StreamClient:
             watchdog = asyncio.create_task(self._watchdog(ws))
             try:
                 async for raw in ws:
-                    self._on_message(raw)
+                    self.handle_message(raw)
                     if self._stop.is_set():
                         break
             finally:
@@ -229,7 +229,8 @@ class StreamClient:
                 self._ws = None
 
     # -- messages -------------------------------------------------------------------------------------
-    def _on_message(self, raw: str | bytes) -> None:
+    def handle_message(self, raw: str | bytes) -> None:
+        """Process one websocket frame: decode, apply to the synced book, publish; flag gaps and resync."""
         t0 = time.perf_counter_ns()
         h = self.health
         h.messages += 1
