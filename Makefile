@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	if [ -n "$(TORCH_WHEEL)" ]; then $(BIN)/pip install -q "$(TORCH_WHEEL)"; \
 	else $(BIN)/pip install -q torch==2.13.0; fi
 	$(BIN)/pip install -q -e '.[test]'
+	# headless Chromium renders the HTML report in a test (Debian package; the test skips without it)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed: the report render test will skip"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -45,7 +45,7 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_demo_runs_without_shared_data() -> None:
-    r = runner.invoke(app, ["demo", "--events", "3000", "--json"])
+    r = runner.invoke(app, ["demo", "--market-only", "--events", "3000", "--json"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
     assert s["gaps"] == 0 and s["crossed_books"] == 0 and s["trades"] > 0 and s["diffs_applied"] > 2500

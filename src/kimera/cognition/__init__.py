@@ -33,7 +33,28 @@ _EXPORTS = {
     "Neighbour": "kimera.cognition.field",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ContradictionEngine",
+    "Decision",
+    "FeatureTracker",
+    "FieldState",
+    "FieldStore",
+    "Geoid",
+    "GeoidEncoder",
+    "GeoidError",
+    "MarketFeatures",
+    "Neighbour",
+    "PackedGeoids",
+    "TensionGradient",
+    "TensionPairs",
+    "TensionWeights",
+    "decide",
+    "detect_tensions",
+    "detect_tensions_reference",
+    "pack_geoids",
+    "pulse",
+    "semantic_entropy",
+]
 
 if TYPE_CHECKING:
     from kimera.cognition.encoder import GeoidEncoder

@@ -54,9 +54,15 @@ def bench_tensions() -> list[BenchResult]:
                     baseline_value=ref_est * 1e3,
                     goal=f"<= {goal_ms:g} ms",
                     goal_met=e2e * 1e3 <= goal_ms,
-                    extra={"n": n, "threshold": thr, "pairs": pairs, "packed_ms": core * 1e3,
-                           "pack_ms": (e2e - core) * 1e3, "reference_equal_at_200": same,
-                           "reference_max_abs_diff": worst},  # fmt: skip
+                    extra={
+                        "n": n,
+                        "threshold": thr,
+                        "pairs": pairs,
+                        "packed_ms": core * 1e3,
+                        "pack_ms": (e2e - core) * 1e3,
+                        "reference_equal_at_200": same,
+                        "reference_max_abs_diff": worst,
+                    },
                 )
             )
     return rows

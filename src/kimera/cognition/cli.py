@@ -18,9 +18,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("tensions")
     def tensions_cmd(
-        geoids: Path = typer.Option(..., "--geoids", help="JSON lines: geoid_id, semantic_state, symbolic_state, embedding (list or null), metadata"),
-        threshold: float = typer.Option(0.4, "--threshold", help="report pairs with tension >= this, in [0, 1]"),
-        weights: str = typer.Option(None, "--weights", help="w_E,w_L,w_S (non-negative, summing to 1); default 1/3 each"),
+        geoids: Path = typer.Option(
+            ...,
+            "--geoids",
+            help="JSON lines: geoid_id, semantic_state, symbolic_state, embedding (list or null), metadata",
+        ),
+        threshold: float = typer.Option(
+            0.4, "--threshold", help="report pairs with tension >= this, in [0, 1]"
+        ),
+        weights: str = typer.Option(
+            None, "--weights", help="w_E,w_L,w_S (non-negative, summing to 1); default 1/3 each"
+        ),
         out: Path = typer.Option(None, "--out", help="write the CSV here instead of stdout"),
     ) -> None:
         """Every pair of geoids with tension >= threshold, exactly (CSV: geoid_a,geoid_b,tension,E,L,S)."""
@@ -45,4 +53,6 @@ def register(app: typer.Typer) -> None:
                 pairs.write_csv(fh)
         except OSError as exc:
             raise _fail(f"cannot write {out}: {exc.strerror or exc}") from exc
-        typer.echo(f"{len(pairs)} pairs with tension >= {threshold} among {len(items)} geoids -> {out}", err=True)
+        typer.echo(
+            f"{len(pairs)} pairs with tension >= {threshold} among {len(items)} geoids -> {out}", err=True
+        )

@@ -93,7 +93,9 @@ class ContradictionEngine:
         """The tension of a single pair with its components (the reference computation)."""
         for g in (a, b):
             if self.dim is not None and g.dim is not None and g.dim != self.dim:
-                raise GeoidError(f"geoid {g.geoid_id!r} has embedding dimension {g.dim}, engine uses {self.dim}")
+                raise GeoidError(
+                    f"geoid {g.geoid_id!r} has embedding dimension {g.dim}, engine uses {self.dim}"
+                )
         return reference_tension(a, b, self.weights)
 
     def detect(self, geoids: Sequence[Geoid] | PackedGeoids, threshold: float = 0.4) -> TensionPairs:
@@ -132,7 +134,25 @@ class ContradictionEngine:
         keep = np.empty(m, np.bool_)
         w = self.weights
         run_chunks(
-            kernels.exact_pairs, m, ci, cj, cos64, p.emb, p.norm, p.has, mode, data, w.e, w.l, w.s, thr, t, e, l_, s, keep,
+            kernels.exact_pairs,
+            m,
+            ci,
+            cj,
+            cos64,
+            p.emb,
+            p.norm,
+            p.has,
+            mode,
+            data,
+            w.e,
+            w.l,
+            w.s,
+            thr,
+            t,
+            e,
+            l_,
+            s,
+            keep,
             min_chunk=4096,
         )
         if keep.all():
@@ -170,7 +190,9 @@ class _Screen:
 class _NumpyScreen(_Screen):
     """CPU screen: BLAS float32 GEMM for cos, a numba kernel for L, S and the threshold test."""
 
-    def __init__(self, p: PackedGeoids, mode: int, data: tuple[Any, ...], w: TensionWeights, block: int) -> None:
+    def __init__(
+        self, p: PackedGeoids, mode: int, data: tuple[Any, ...], w: TensionWeights, block: int
+    ) -> None:
         self.p, self.mode, self.data, self.w = p, mode, data, w
         b = min(block, p.n)
         self.cos_buf = np.empty(b * b, np.float32)
@@ -184,8 +206,22 @@ class _NumpyScreen(_Screen):
         cos = self.cos_buf[: (i1 - i0) * (j1 - j0)].reshape(i1 - i0, j1 - j0)
         np.matmul(p.unit[i0:i1], p.unit[j0:j1].T, out=cos)
         run_chunks(
-            kernels.screen_rows, i1 - i0, cos, i0, j0, i0 == j0, p.has, self.mode, self.data,
-            w.e, w.l, w.s, thr_lo, self.cand, self.counts, min_chunk=max(1, 65536 // (j1 - j0)),
+            kernels.screen_rows,
+            i1 - i0,
+            cos,
+            i0,
+            j0,
+            i0 == j0,
+            p.has,
+            self.mode,
+            self.data,
+            w.e,
+            w.l,
+            w.s,
+            thr_lo,
+            self.cand,
+            self.counts,
+            min_chunk=max(1, 65536 // (j1 - j0)),
         )
         return kernels.gather(self.cand, self.counts, i1 - i0, i0, j0)  # type: ignore[no-any-return]
 

@@ -47,7 +47,13 @@ class FieldStates:
         return len(self.ids)
 
     def __getitem__(self, k: int) -> FieldState:
-        return FieldState(self.ids[k], int(self.slots[k]), float(self.strength[k]), float(self.frequency[k]), float(self.phase[k]))
+        return FieldState(
+            self.ids[k],
+            int(self.slots[k]),
+            float(self.strength[k]),
+            float(self.frequency[k]),
+            float(self.phase[k]),
+        )
 
 
 class Neighbour(NamedTuple):
@@ -61,11 +67,15 @@ class Neighbour(NamedTuple):
 class FieldStore:
     """A pool of fixed-dimension embedding slots; freed slots are reused, full pools double in place."""
 
-    def __init__(self, dim: int, capacity: int = 1024, device: str | None = None, dtype: str = "float32") -> None:
+    def __init__(
+        self, dim: int, capacity: int = 1024, device: str | None = None, dtype: str = "float32"
+    ) -> None:
         if dim < 1 or capacity < 1:
             raise ValueError(f"dim and capacity must be >= 1, got {dim}, {capacity}")
         self.dim = dim
-        self.pool: Pool = NumpyPool(dim, capacity) if device is None else TorchPool(dim, capacity, device, dtype)
+        self.pool: Pool = (
+            NumpyPool(dim, capacity) if device is None else TorchPool(dim, capacity, device, dtype)
+        )
         cap = self.pool.capacity
         self._strength = np.zeros(cap)
         self._freq = np.zeros(cap)
@@ -182,13 +192,17 @@ class FieldStore:
         q = self.pool.rows(np.array([s]))[0].astype(np.float64)
         return self._search(q, float(self._norm[s]), float(self._freq[s]), s, threshold, top_k, method)
 
-    def search(self, vector: Any, threshold: float = 0.5, top_k: int | None = None, method: str = "exact") -> list[Neighbour]:
+    def search(
+        self, vector: Any, threshold: float = 0.5, top_k: int | None = None, method: str = "exact"
+    ) -> list[Neighbour]:
         """Fields near an arbitrary vector (its frequency computed as for a field)."""
         v = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         if v.shape[1] != self.dim or not np.isfinite(v).all():
             raise ValueError(f"query must be a finite vector of dimension {self.dim}")
         strength, freq, _ = field_properties(v)
-        return self._search(v[0].astype(np.float64), float(strength[0]), float(freq[0]), -1, threshold, top_k, method)
+        return self._search(
+            v[0].astype(np.float64), float(strength[0]), float(freq[0]), -1, threshold, top_k, method
+        )
 
     def _search(
         self, q: F64, qnorm: float, qfreq: float, self_slot: int, thr: float, top_k: int | None, method: str
@@ -214,7 +228,10 @@ class FieldStore:
         if top_k is not None:
             order = order[:top_k]
         ids = self._ids
-        return [Neighbour(ids[c], float(sc), float(cs)) for c, sc, cs in zip(cand[order], score[order], cos[order], strict=True)]
+        return [
+            Neighbour(ids[c], float(sc), float(cs))
+            for c, sc, cs in zip(cand[order], score[order], cos[order], strict=True)
+        ]
 
     def _scan_candidates(self, q: F64, qnorm: float, qfreq: float, thr: float, margin: float) -> I64:
         """Every used slot whose float32 score is within the error margin of the threshold."""

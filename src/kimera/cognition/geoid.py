@@ -14,6 +14,9 @@ import numpy.typing as npt
 SymbolicValue = bool | int | float | str
 FloatVector = npt.NDArray[np.float32]
 
+# Kinds of symbolic values; their opposition rules live in `reference.opposition` and the kernels.
+BOOL_TRUE, BOOL_FALSE, NUM_POS, NUM_NEG, NUM_ZERO, STRING = 1, 2, 3, 4, 5, 6
+
 
 class GeoidError(ValueError):
     """A geoid (or a set of geoids) that breaks the spec: NaN, negative weight, mixed dimensions, bad type."""
@@ -91,6 +94,8 @@ class Geoid:
     symbolic_state: dict[str, SymbolicValue] = field(default_factory=dict)
     embedding: FloatVector | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    symbolic_kinds: tuple[int, ...] = field(init=False, repr=False)  # per symbolic key, in order
+    symbolic_folded: tuple[str | None, ...] = field(init=False, repr=False)  # casefolded strings
 
     def __post_init__(self) -> None:
         gid = self.geoid_id
@@ -102,6 +107,11 @@ class Geoid:
         object.__setattr__(self, "symbolic_state", _symbolic(gid, self.symbolic_state))
         object.__setattr__(self, "embedding", _embedding(gid, self.embedding))
         object.__setattr__(self, "metadata", dict(self.metadata))
+        vals = self.symbolic_state.values()
+        object.__setattr__(self, "symbolic_kinds", tuple(map(symbolic_kind, vals)))
+        object.__setattr__(
+            self, "symbolic_folded", tuple(v.casefold() if isinstance(v, str) else None for v in vals)
+        )
 
     @property
     def dim(self) -> int | None:
@@ -112,6 +122,15 @@ class Geoid:
     def entropy(self) -> float:
         """Shannon entropy in bits of the semantic weights taken as a probability vector (0 if empty or all 0)."""
         return semantic_entropy(self.semantic_state.values())
+
+
+def symbolic_kind(v: SymbolicValue) -> int:
+    """The kind of a symbolic value: bool true/false, positive/negative/zero number, or string."""
+    if isinstance(v, bool):
+        return BOOL_TRUE if v else BOOL_FALSE
+    if isinstance(v, str):
+        return STRING
+    return NUM_POS if v > 0 else NUM_NEG if v < 0 else NUM_ZERO
 
 
 def semantic_entropy(weights: Any) -> float:

@@ -29,7 +29,10 @@ def _geoid(rec: Any) -> Geoid:
     if not isinstance(gid, str) or not gid:
         raise GeoidError(f"geoid_id must be a non-empty string, got {gid!r}")
     emb = rec.get("embedding")
-    if emb is not None and (not isinstance(emb, list) or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in emb)):
+    if emb is not None and (
+        not isinstance(emb, list)
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in emb)
+    ):
         raise GeoidError(f"geoid {gid!r}: embedding must be a list of numbers or null")
     return Geoid(
         gid,
@@ -60,7 +63,9 @@ def parse_geoid_lines(lines: Iterable[bytes | str], source: str = "<input>") -> 
             if dim is None:
                 dim = (g.dim, n)
             elif g.dim != dim[0]:
-                raise GeoidInputError(source, n, f"embedding dimension {g.dim}, but line {dim[1]} has {dim[0]}")
+                raise GeoidInputError(
+                    source, n, f"embedding dimension {g.dim}, but line {dim[1]} has {dim[0]}"
+                )
         out.append(g)
     return out
 

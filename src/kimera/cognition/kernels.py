@@ -94,7 +94,12 @@ def _ls_bits(i, j, size, bits, ws, wy, wq):  # type: ignore[no-untyped-def]
     if c == 0:
         return lv, 0.0
     t, f, pos, neg, st = ws + wy, ws + 2 * wy, ws + 3 * wy, ws + 4 * wy, ws + 5 * wy
-    opp = _pc(bits, i, j, t, f, wy) + _pc(bits, i, j, f, t, wy) + _pc(bits, i, j, pos, neg, wy) + _pc(bits, i, j, neg, pos, wy)
+    opp = (
+        _pc(bits, i, j, t, f, wy)
+        + _pc(bits, i, j, f, t, wy)
+        + _pc(bits, i, j, pos, neg, wy)
+        + _pc(bits, i, j, neg, pos, wy)
+    )
     # twice the opposition sum: exact integer (strings that differ count 1, the others 2)
     opp2 = 2 * opp + _pc(bits, i, j, st, st, wy) - _pc(bits, i, j, st + wy, st + wy, wq)
     return lv, 0.5 * opp2 / c
@@ -125,7 +130,12 @@ def _ls_merge(i, j, size, sp, sk, yp, yk, ykind, ycode):  # type: ignore[no-unty
         if x == y:
             c += 1
             ka, kb = ykind[a], ykind[b]
-            if (ka == 1 and kb == 2) or (ka == 2 and kb == 1) or (ka == 3 and kb == 4) or (ka == 4 and kb == 3):
+            if (
+                (ka == 1 and kb == 2)
+                or (ka == 2 and kb == 1)
+                or (ka == 3 and kb == 4)
+                or (ka == 4 and kb == 3)
+            ):
                 opp2 += 2
             elif ka == 6 and kb == 6 and ycode[a] != ycode[b]:
                 opp2 += 1
@@ -160,21 +170,38 @@ def reciprocals(n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
+def _ls_w1(i, j, size, bits):  # type: ignore[no-untyped-def]
+    """(L, S) of one pair when every bitset is one word (the common case): exact, branch-free."""
+    bi, bj = bits[i], bits[j]
+    o = popcount(bi[0] & bj[0])
+    u = size[i] + size[j] - o
+    lv = 0.0 if u == 0 else 1.0 - o / u
+    c = popcount(bi[1] & bj[1])
+    opp2 = 2 * (
+        popcount(bi[2] & bj[3]) + popcount(bi[3] & bj[2]) + popcount(bi[4] & bj[5]) + popcount(bi[5] & bj[4])
+    )
+    opp2 += popcount(bi[6] & bj[6]) - popcount(bi[7] & bj[7])
+    return lv, (0.0 if c == 0 else 0.5 * opp2 / c)
+
+
+@njit(cache=True, inline="always")
 def _screen_row_w1(r, i, j0, start, bj, cos, hasf, size, bits, inv, pos, we, wl, ws, thr_lo, cand):  # type: ignore[no-untyped-def]
-    """One tile row when every bitset is one word: branch-free, i's words hoisted (the common case)."""
+    """One tile row when every bitset is one word: branch-free, i's words hoisted, divisions as products."""
     si = size[i]
-    sm, pr, tr, fl, ps, ng, st, qq = bits[i, 0], bits[i, 1], bits[i, 2], bits[i, 3], bits[i, 4], bits[i, 5], bits[i, 6], bits[i, 7]
+    sm, pr, tr, fl, ps, ng, st, qq = (
+        bits[i, 0], bits[i, 1], bits[i, 2], bits[i, 3], bits[i, 4], bits[i, 5], bits[i, 6], bits[i, 7],
+    )  # fmt: skip
     hw = hasf[i] * we
     c = 0
     for col in range(start, bj):
         j = j0 + col
-        bj_ = bits[j]
-        o = popcount(sm & bj_[0])
+        b = bits[j]
+        o = popcount(sm & b[0])
         u = si + size[j] - o
         lv = pos[u] - o * inv[u]
-        opp2 = 2 * (popcount(tr & bj_[3]) + popcount(fl & bj_[2]) + popcount(ps & bj_[5]) + popcount(ng & bj_[4]))
-        opp2 += popcount(st & bj_[6]) - popcount(qq & bj_[7])
-        sv = 0.5 * opp2 * inv[popcount(pr & bj_[1])]
+        opp2 = 2 * (popcount(tr & b[3]) + popcount(fl & b[2]) + popcount(ps & b[5]) + popcount(ng & b[4]))
+        opp2 += popcount(st & b[6]) - popcount(qq & b[7])
+        sv = 0.5 * opp2 * inv[popcount(pr & b[1])]
         e = (1.0 - min(max(np.float64(cos[r, col]), 0.0), 1.0)) * (hw * hasf[j])
         cand[r, c] = col
         c += e + wl * lv + ws * sv >= thr_lo
@@ -194,7 +221,9 @@ def screen_rows(r0, r1, cos, i0, j0, diag, has, mode, data, we, wl, ws, thr_lo, 
         i = i0 + r
         start = r + 1 if diag else 0
         if one_word:
-            counts[r] = _screen_row_w1(r, i, j0, start, bj, cos, hasf, size, bits, inv, pos, we, wl, ws, thr_lo, cand)
+            counts[r] = _screen_row_w1(
+                r, i, j0, start, bj, cos, hasf, size, bits, inv, pos, we, wl, ws, thr_lo, cand
+            )
             continue
         hi = has[i]
         c = 0
@@ -236,9 +265,13 @@ def _dot64(a, b):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def exact_pairs(p0, p1, ci, cj, cos64, emb, norm, has, mode, data, we, wl, ws, thr, out_t, out_e, out_l, out_s, keep):  # type: ignore[no-untyped-def]
+def exact_pairs(
+    p0, p1, ci, cj, cos64, emb, norm, has, mode, data, we, wl, ws, thr, out_t, out_e, out_l, out_s, keep
+):  # type: ignore[no-untyped-def]
     """Float64 E, L, S and T of candidates p0..p1, and whether T >= thr (the final decision)."""
     use_cos = cos64.shape[0] > 0
+    one_word = mode == BITS and data[2] == 1 and data[3] == 1 and data[4] == 1
+    size, bits = data[0], data[1]
     for p in range(p0, p1):
         i, j = ci[p], cj[p]
         e = 0.0
@@ -248,7 +281,10 @@ def exact_pairs(p0, p1, ci, cj, cos64, emb, norm, has, mode, data, we, wl, ws, t
             else:
                 cs = cos64[p] if use_cos else _dot64(emb[i], emb[j]) / (norm[i] * norm[j])
                 e = min(1.0, max(0.0, 1.0 - cs))
-        lv, sv = _ls(i, j, mode, data)
+        if one_word:
+            lv, sv = _ls_w1(i, j, size, bits)
+        else:
+            lv, sv = _ls(i, j, mode, data)
         t = we * e + wl * lv + ws * sv
         out_t[p] = t
         out_e[p] = e

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 
 from kimera.cognition import kernels
 from kimera.cognition.geoid import Geoid, GeoidError
-
-# Symbolic value kinds (their opposition rules live in `kernels`).
-BOOL_TRUE, BOOL_FALSE, NUM_POS, NUM_NEG, NUM_ZERO, STRING = 1, 2, 3, 4, 5, 6
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -62,7 +57,9 @@ class PackedGeoids:
         return len(self.ids)
 
 
-def _embeddings(geoids: Sequence[Geoid], dim: int | None) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], int]:
+def _embeddings(
+    geoids: Sequence[Geoid], dim: int | None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], int]:
     """Stack embeddings (zero rows where missing); every one must have the same dimension."""
     n = len(geoids)
     with_emb = [i for i, g in enumerate(geoids) if g.embedding is not None]
@@ -72,7 +69,9 @@ def _embeddings(geoids: Sequence[Geoid], dim: int | None) -> tuple[npt.NDArray[n
         if d is None:
             d = gd
         elif gd != d:
-            raise GeoidError(f"geoid {geoids[i].geoid_id!r} (#{i}) has embedding dimension {gd}, expected {d}")
+            raise GeoidError(
+                f"geoid {geoids[i].geoid_id!r} (#{i}) has embedding dimension {gd}, expected {d}"
+            )
     d = d or 0
     emb = np.zeros((n, d), dtype=np.float32)
     if with_emb:
@@ -82,60 +81,64 @@ def _embeddings(geoids: Sequence[Geoid], dim: int | None) -> tuple[npt.NDArray[n
     return emb, has, d
 
 
+def _rows(n: int, lens: I64, ids: I64) -> tuple[I64, npt.NDArray[np.bool_], I64]:
+    """Keep only entries whose id occurs in two rows or more: (new ids or −1, kept mask, new row pointers)."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    if ids.size == 0:
+        return ids, np.zeros(0, dtype=np.bool_), ptr
+    counts = np.bincount(ids)
+    shared = counts > 1
+    remap = np.where(shared, np.cumsum(shared) - 1, -1)
+    new = remap[ids]
+    keep = new >= 0
+    row = np.repeat(np.arange(n), lens)
+    np.cumsum(np.bincount(row[keep], minlength=n), out=ptr[1:])
+    return new, keep, ptr
+
+
 def _key_sets(geoids: Sequence[Geoid]) -> KeySets:
     """Semantic key sets restricted to shared keys, plus every set's full size."""
-    counts = Counter(chain.from_iterable(g.semantic_state.keys() for g in geoids))
-    vocab = {k: i for i, k in enumerate(k for k, c in counts.items() if c > 1)}
-    get = vocab.get
-    rows = [[x for x in map(get, g.semantic_state) if x is not None] for g in geoids]
-    size = np.fromiter((len(g.semantic_state) for g in geoids), dtype=np.int32, count=len(geoids))
-    lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lens, out=ptr[1:])
-    key = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(ptr[-1]))
+    n = len(geoids)
+    vocab: dict[str, int] = {}
+    put = vocab.setdefault
+    ids = np.fromiter((put(k, len(vocab)) for g in geoids for k in g.semantic_state), dtype=np.int64)
+    lens = np.fromiter((len(g.semantic_state) for g in geoids), dtype=np.int64, count=n)
+    new, keep, ptr = _rows(n, lens, ids)
+    key = new[keep].astype(np.int32)
     kernels.sort_segments(ptr, key, np.zeros(0, np.int8), np.zeros(0, np.int32))
-    return KeySets(size, ptr, key, len(vocab))
+    n_keys = int(new.max()) + 1 if new.size and keep.any() else 0
+    return KeySets(lens.astype(np.int32), ptr, key, n_keys)
 
 
 def _symbolic_sets(geoids: Sequence[Geoid]) -> SymbolicSets:
     """Shared symbolic keys with each value's kind (bool true/false, number sign, string) and string code."""
-    counts = Counter(chain.from_iterable(g.symbolic_state.keys() for g in geoids))
-    vocab = {k: i for i, k in enumerate(k for k, c in counts.items() if c > 1)}
+    n = len(geoids)
+    vocab: dict[str, int] = {}
+    put = vocab.setdefault
+    ids = np.fromiter((put(k, len(vocab)) for g in geoids for k in g.symbolic_state), dtype=np.int64)
+    lens = np.fromiter((len(g.symbolic_state) for g in geoids), dtype=np.int64, count=n)
+    kinds = np.fromiter((x for g in geoids for x in g.symbolic_kinds), dtype=np.int8, count=ids.size)
     strings: dict[str, int] = {}
-    keys: list[int] = []
-    kinds: list[int] = []
-    codes: list[int] = []
-    ptr = np.zeros(len(geoids) + 1, dtype=np.int64)
-    for r, g in enumerate(geoids):
-        for k, v in g.symbolic_state.items():
-            kid = vocab.get(k)
-            if kid is None:
-                continue
-            keys.append(kid)
-            if isinstance(v, bool):
-                kinds.append(BOOL_TRUE if v else BOOL_FALSE)
-                codes.append(-1)
-            elif isinstance(v, str):
-                kinds.append(STRING)
-                codes.append(strings.setdefault(v.casefold(), len(strings)))
-            else:
-                kinds.append(NUM_POS if v > 0 else NUM_NEG if v < 0 else NUM_ZERO)
-                codes.append(-1)
-        ptr[r + 1] = len(keys)
-    key = np.array(keys, dtype=np.int32)
-    kind = np.array(kinds, dtype=np.int8)
-    code = np.array(codes, dtype=np.int32)
+    sput = strings.setdefault
+    codes = np.fromiter(
+        (-1 if s is None else sput(s, len(strings)) for g in geoids for s in g.symbolic_folded),
+        dtype=np.int32,
+        count=ids.size,
+    )
+    new, keep, ptr = _rows(n, lens, ids)
+    key, kind, code = new[keep].astype(np.int32), kinds[keep], codes[keep]
     kernels.sort_segments(ptr, key, kind, code)
     pair = np.full(key.shape[0], -1, dtype=np.int32)
     is_str = code >= 0
     n_pairs = 0
     if is_str.any():
-        uniq, inv, cnt = np.unique(key[is_str].astype(np.int64) * len(strings) + code[is_str], return_inverse=True, return_counts=True)
+        pid = key[is_str].astype(np.int64) * max(1, len(strings)) + code[is_str]
+        _, inv, cnt = np.unique(pid, return_inverse=True, return_counts=True)
         shared = cnt > 1
-        ids = np.where(shared, np.cumsum(shared) - 1, -1).astype(np.int32)
-        pair[is_str] = ids[inv]
+        pair[is_str] = np.where(shared, np.cumsum(shared) - 1, -1)[inv]
         n_pairs = int(shared.sum())
-    return SymbolicSets(ptr, key, kind, code, len(vocab), pair, n_pairs)
+    n_keys = int(new.max()) + 1 if new.size and keep.any() else 0
+    return SymbolicSets(ptr, key, kind, code, n_keys, pair, n_pairs)
 
 
 def pack_geoids(geoids: Sequence[Geoid], dim: int | None = None) -> PackedGeoids:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     """What to do with a tension: act on it (surge), hold it (buffer), or drop the position/idea (collapse)."""
 
     SURGE = "surge"

@@ -45,7 +45,14 @@ class TensionPairs:
 
     def __iter__(self) -> Iterator[TensionGradient]:
         ids = self.ids
-        cols = (self.i.tolist(), self.j.tolist(), self.tension.tolist(), self.E.tolist(), self.L.tolist(), self.S.tolist())
+        cols = (
+            self.i.tolist(),
+            self.j.tolist(),
+            self.tension.tolist(),
+            self.E.tolist(),
+            self.L.tolist(),
+            self.S.tolist(),
+        )
         for a, b, t, e, l_, s in zip(*cols, strict=True):
             yield TensionGradient(ids[a], ids[b], t, e, l_, s)
 

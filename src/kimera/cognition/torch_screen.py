@@ -10,13 +10,16 @@ import numpy.typing as npt
 import torch
 
 from kimera.cognition.engine import _Screen, cos_error_bound
-from kimera.cognition.pack import BOOL_FALSE, BOOL_TRUE, NUM_NEG, NUM_POS, STRING, PackedGeoids
+from kimera.cognition.geoid import BOOL_FALSE, BOOL_TRUE, NUM_NEG, NUM_POS, STRING
+from kimera.cognition.pack import PackedGeoids
 from kimera.cognition.weights import TensionWeights
 
 _DENSE_BUDGET = 2 << 30  # bytes of dense indicator matrices on the device
 
 
-def _dense(n: int, ptr: npt.NDArray[np.int64], key: npt.NDArray[np.int32], cols: int, mask: Any = None) -> Any:
+def _dense(
+    n: int, ptr: npt.NDArray[np.int64], key: npt.NDArray[np.int32], cols: int, mask: Any = None
+) -> Any:
     """A 0/1 float32 matrix (n × cols) with a one at (row, key) for every CSR entry selected by `mask`."""
     out = np.zeros((n, max(cols, 1)), dtype=np.float32)
     rows = np.repeat(np.arange(n), np.diff(ptr))
@@ -34,7 +37,9 @@ class TorchScreen(_Screen):
         n, vk, vs = p.n, p.sem.n_keys, p.sym.n_keys
         nbytes = 4 * n * (vk + 11 * vs + p.dim)
         if nbytes > _DENSE_BUDGET:
-            raise MemoryError(f"torch screen needs {nbytes / 2**30:.1f} GiB of dense matrices; use backend='numpy'")
+            raise MemoryError(
+                f"torch screen needs {nbytes / 2**30:.1f} GiB of dense matrices; use backend='numpy'"
+            )
         dev = torch.device(device)
         self.dev, self.w = dev, w
         sym = p.sym
@@ -43,7 +48,10 @@ class TorchScreen(_Screen):
         def t(a: npt.NDArray[Any]) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a)).to(dev)
 
-        ind = {k: _dense(n, sym.ptr, sym.key, vs, kind == k) for k in (BOOL_TRUE, BOOL_FALSE, NUM_POS, NUM_NEG, STRING)}
+        ind = {
+            k: _dense(n, sym.ptr, sym.key, vs, kind == k)
+            for k in (BOOL_TRUE, BOOL_FALSE, NUM_POS, NUM_NEG, STRING)
+        }
         self.unit = t(p.unit)
         self.has = t(p.has.astype(np.float32))
         self.keys = t(_dense(n, p.sem.ptr, p.sem.key, vk))

@@ -96,12 +96,21 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo_cmd(
-        events: int = typer.Option(50_000, help="simulated order-flow events"),
-        seed: int = typer.Option(7, help="random seed (same seed, same run)"),
-        as_json: bool = typer.Option(False, "--json"),
-        bbo_out: Path = typer.Option(None, "--bbo-out"),
+        seconds: float = typer.Option(20.0, help="how long the full system trades the emulated venues"),
+        seed: int = typer.Option(7, help="random seed of the simulated market"),
+        out_dir: Path = typer.Option(None, "--out", help="where the journal and report go (default runs/demo)"),
+        market_only: bool = typer.Option(False, "--market-only", help="only replay the simulated market through the books"),
+        events: int = typer.Option(50_000, help="--market-only: simulated order-flow events"),
+        as_json: bool = typer.Option(False, "--json", help="--market-only: summary as JSON"),
+        bbo_out: Path = typer.Option(None, "--bbo-out", help="--market-only: CSV of book updates"),
     ) -> None:
-        """The embedded simulated market (calibrated on real BTCUSDT) through the same replay path."""
+        """The whole system on its embedded simulated market: emulator, streams, books, ensemble, risk,
+        execution, journal and report (no data on disk needed). `--market-only` replays just the market."""
+        if not market_only:
+            from kimera.demo import run_demo
+
+            run_demo(seconds=seconds, out_dir=out_dir or Path("runs/demo"), seed=seed)
+            return
         from kimera.sim.market import SimulatedMarket
 
         console = Console(stderr=as_json)
