@@ -245,3 +245,31 @@ def test_bad_config_and_bad_input_are_clear_errors() -> None:
         OrderBatch(np.array([2], np.int8), good.qty, good.price, good.confidence, good.cognitive, good.tension)
     with pytest.raises(RiskInputError, match="one instrument"):
         OrderBatch.from_intents([order(), order(inst=eth)])
+
+
+class LoosePortfolio:
+    """A `PortfolioView` written without validation (as another package might): NaN must not slip through."""
+
+    equity = 1e5
+    equity_peak = 1e5
+
+    def __init__(self, returns: object, daily_pnl: float = 0.0) -> None:
+        self.positions: dict[str, Position] = {}
+        self.returns = returns
+        self.daily_pnl = daily_pnl
+
+
+def test_a_nan_from_an_unvalidated_portfolio_view_is_an_error_not_an_approval() -> None:
+    m = btc_market()
+    eng = RiskEngine()
+    rets = list(m.returns)
+    rets[-5] = math.nan
+    with pytest.raises(RiskInputError, match="NaN"):
+        eng.assess(order(), m, LoosePortfolio(rets), 0)
+    with pytest.raises(RiskInputError, match="NaN"):
+        eng.assess_batch(OrderBatch.from_intents([order()]), m, LoosePortfolio(np.array(rets)), 0)
+    with pytest.raises(RiskInputError, match="finite"):
+        eng.assess(order(), m, LoosePortfolio(m.returns, daily_pnl=math.nan), 0)
+    ok = eng.assess(order(), m, LoosePortfolio(list(m.returns)), 0)  # a plain list is accepted
+    assert ok.rho == pytest.approx(1.0)  # the instrument against its own returns
+    assert eng.approved == 1

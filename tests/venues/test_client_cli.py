@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import re
 
@@ -52,3 +53,16 @@ def test_client_backs_off_while_nothing_listens() -> None:
     h = client.health
     assert h.connects == 0 and 3 <= h.reconnects <= 25 and h.state == "stopped"
     assert h.last_error is not None and not client.book.trusted
+
+
+def test_random_fault_plan_is_spread_and_reproducible() -> None:
+    from kimera.emulator import FaultKind, FaultPlan
+
+    kinds = [FaultKind.DROP, FaultKind.DUPLICATE, FaultKind.STALL]
+    plan = FaultPlan.random(kinds, count=6, first=100, last=2000, seed=4, min_gap=100)
+    at = sorted(plan.faults)
+    assert len(at) == 6 and all(100 <= a <= 2000 for a in at)
+    assert all(b - a >= 50 for a, b in itertools.pairwise(at))
+    assert {f.kind for f in plan.faults.values()} == set(kinds)
+    assert all(f.duration_s > 0 for f in plan.faults.values() if f.kind is FaultKind.STALL)
+    assert FaultPlan.random(kinds, 6, 100, 2000, seed=4, min_gap=100).faults == plan.faults

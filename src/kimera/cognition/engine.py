@@ -1,8 +1,9 @@
 """The contradiction engine: every pair above a threshold, exactly, by blocked matrix products.
 
-Per tile of the upper triangle a float32 GEMM of unit embeddings gives cos; L and S are exact integer
-ratios (popcounts of key bitsets); pairs whose tension could reach the threshold given the float32 error
-bound on cos become candidates, and every candidate is decided and reported in float64.
+Tiles of the upper triangle are screened with a float32 GEMM of unit embeddings (cos) plus exact L and
+S; every pair whose tension could reach the threshold given the proven float32 error on cos becomes a
+candidate, and every candidate is decided and reported in float64. CPU tiles run on a thread pool
+(BLAS single-threaded per tile); on a GPU the torch screen replaces the CPU screen.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from kimera.cognition import kernels
+from kimera.cognition.cpu_tiles import Part, TileJob, decide, tiles
 from kimera.cognition.geoid import Geoid, GeoidError
 from kimera.cognition.pack import PackedGeoids, pack_geoids
-from kimera.cognition.parallel import run_chunks
+from kimera.cognition.parallel import map_ordered, workers
 from kimera.cognition.reference import tension as reference_tension
 from kimera.cognition.result import TensionGradient, TensionPairs
 from kimera.cognition.weights import TensionWeights
@@ -26,13 +27,13 @@ from kimera.cognition.weights import TensionWeights
 Backend = Literal["auto", "numpy", "torch"]
 _BITSET_BUDGET = 256 << 20  # bytes of key bitsets before falling back to merging sorted rows
 _SUM_SLACK = 1e-12  # rounding of the float64 weighted sum in the screen
+_MIN_BLOCK = 256
 
 
 def cos_error_bound(dim: int, tf32: bool = False) -> float:
     """A safe bound on |cos_float32 − cos_exact| for unit vectors: twice γ_d plus the rounding to float32
     (and the 10-bit TF32 inputs a GPU may use)."""
-    bound = (dim + 8) * 2.0**-23
-    return bound + (2.0**-9 if tf32 else 0.0)
+    return (dim + 8) * 2.0**-23 + (2.0**-9 if tf32 else 0.0)
 
 
 def validate_threshold(threshold: float) -> float:
@@ -107,60 +108,32 @@ class ContradictionEngine:
         if self.dim is not None and p.has.any() and p.dim != self.dim:
             raise GeoidError(f"packed geoids have embedding dimension {p.dim}, engine uses {self.dim}")
         mode, data = key_data(p, self.max_bitset_words)
-        if self.backend == "torch":
-            from kimera.cognition.torch_screen import TorchScreen
-
-            screen: _Screen = TorchScreen(p, self.weights, self.device or "cpu")
-        else:
-            screen = _NumpyScreen(p, mode, data, self.weights, self.block_size)
-        thr_lo = thr - self.weights.e * screen.cos_error - screen.slack - _SUM_SLACK
-        parts: list[tuple[npt.NDArray[Any], ...]] = []
-        b = self.block_size
-        for i0 in range(0, p.n, b):
-            for j0 in range(i0, p.n, b):
-                i1, j1 = min(p.n, i0 + b), min(p.n, j0 + b)
-                ci, cj = screen.candidates(i0, i1, j0, j1, thr_lo)
-                if ci.shape[0]:
-                    cos64 = screen.dense_cos64(i0, i1, j0, j1, ci, cj, self.dense_fraction)
-                    parts.append(self._decide(p, mode, data, ci, cj, cos64, thr))
-        return self._assemble(p, parts, thr, several_columns=p.n > b)
-
-    def _decide(
-        self, p: PackedGeoids, mode: int, data: tuple[Any, ...], ci: Any, cj: Any, cos64: Any, thr: float
-    ) -> tuple[npt.NDArray[Any], ...]:
-        """Decide candidates in float64 and keep those at or above the threshold."""
-        m = ci.shape[0]
-        t, e, l_, s = (np.empty(m, np.float64) for _ in range(4))
-        keep = np.empty(m, np.bool_)
         w = self.weights
-        run_chunks(
-            kernels.exact_pairs,
-            m,
-            ci,
-            cj,
-            cos64,
-            p.emb,
-            p.norm,
-            p.has,
-            mode,
-            data,
-            w.e,
-            w.l,
-            w.s,
-            thr,
-            t,
-            e,
-            l_,
-            s,
-            keep,
-            min_chunk=4096,
-        )
-        if keep.all():
-            return ci, cj, t, e, l_, s
-        return ci[keep], cj[keep], t[keep], e[keep], l_[keep], s[keep]
+        if self.backend == "torch":
+            return self._detect_torch(p, mode, data, thr)
+        # enough tiles to keep every worker busy, never larger than block_size
+        block = min(self.block_size, max(min(_MIN_BLOCK, self.block_size), math.ceil(p.n / workers())))
+        thr_lo = thr - w.e * cos_error_bound(p.dim) - _SUM_SLACK
+        job = TileJob(p, mode, data, w, thr, thr_lo, block, self.dense_fraction)
+        parts = [x for x in map_ordered(job, tiles(p.n, block)) if x is not None]
+        return self._assemble(p, parts, thr, several_columns=p.n > block)
+
+    def _detect_torch(self, p: PackedGeoids, mode: int, data: tuple[Any, ...], thr: float) -> TensionPairs:
+        """Screen tiles on the torch device, decide candidates in float64 on the CPU pool."""
+        from kimera.cognition.torch_screen import TorchScreen
+
+        screen = TorchScreen(p, self.weights, self.device or "cpu")
+        thr_lo = thr - self.weights.e * screen.cos_error - screen.slack - _SUM_SLACK
+        parts: list[Part] = []
+        empty = np.zeros(0, np.float64)
+        for i0, i1, j0, j1 in tiles(p.n, self.block_size):
+            ci, cj = screen.candidates(i0, i1, j0, j1, thr_lo)
+            if ci.shape[0]:
+                parts.append(decide(p, mode, data, self.weights, ci, cj, empty, thr, threads=True))
+        return self._assemble(p, parts, thr, several_columns=p.n > self.block_size)
 
     def _assemble(
-        self, p: PackedGeoids, parts: list[tuple[npt.NDArray[Any], ...]], thr: float, several_columns: bool
+        self, p: PackedGeoids, parts: list[Part], thr: float, several_columns: bool
     ) -> TensionPairs:
         """Concatenate tile results; a stable sort by i restores (i, j) order across column tiles."""
         if not parts:
@@ -171,71 +144,6 @@ class ContradictionEngine:
             cols = [c[order] for c in cols]
         i, j, t, e, l_, s = cols
         return TensionPairs(p.ids, i, j, t, e, l_, s, thr, self.weights)
-
-
-class _Screen:
-    """Proposes candidate pairs of one tile; never misses a pair whose exact T reaches the threshold."""
-
-    cos_error: float  # bound on the error of the screen's cos (scaled by w_E)
-    slack: float = 0.0  # bound on the error of the screen's L, S and sum
-
-    def candidates(self, i0: int, i1: int, j0: int, j1: int, thr_lo: float) -> tuple[Any, Any]:
-        raise NotImplementedError
-
-    def dense_cos64(self, i0: int, i1: int, j0: int, j1: int, ci: Any, cj: Any, frac: float) -> Any:
-        """Float64 cos of the candidates from one GEMM when a tile is dense with them; else empty."""
-        return np.zeros(0, np.float64)
-
-
-class _NumpyScreen(_Screen):
-    """CPU screen: BLAS float32 GEMM for cos, a numba kernel for L, S and the threshold test."""
-
-    def __init__(
-        self, p: PackedGeoids, mode: int, data: tuple[Any, ...], w: TensionWeights, block: int
-    ) -> None:
-        self.p, self.mode, self.data, self.w = p, mode, data, w
-        b = min(block, p.n)
-        self.cos_buf = np.empty(b * b, np.float32)
-        self.cand = np.empty((b, b), np.int32)
-        self.counts = np.empty(b, np.int64)
-        self.cos_error = cos_error_bound(p.dim)
-        self._unit64: npt.NDArray[np.float64] | None = None
-
-    def candidates(self, i0: int, i1: int, j0: int, j1: int, thr_lo: float) -> tuple[Any, Any]:
-        p, w = self.p, self.w
-        cos = self.cos_buf[: (i1 - i0) * (j1 - j0)].reshape(i1 - i0, j1 - j0)
-        np.matmul(p.unit[i0:i1], p.unit[j0:j1].T, out=cos)
-        run_chunks(
-            kernels.screen_rows,
-            i1 - i0,
-            cos,
-            i0,
-            j0,
-            i0 == j0,
-            p.has,
-            self.mode,
-            self.data,
-            w.e,
-            w.l,
-            w.s,
-            thr_lo,
-            self.cand,
-            self.counts,
-            min_chunk=max(1, 65536 // (j1 - j0)),
-        )
-        return kernels.gather(self.cand, self.counts, i1 - i0, i0, j0)  # type: ignore[no-any-return]
-
-    def dense_cos64(self, i0: int, i1: int, j0: int, j1: int, ci: Any, cj: Any, frac: float) -> Any:
-        pairs = (i1 - i0) * (j1 - j0) // (2 if i0 == j0 else 1)
-        if self.p.dim == 0 or ci.shape[0] <= frac * pairs:
-            return np.zeros(0, np.float64)
-        if self._unit64 is None:
-            p = self.p
-            safe = np.where(p.norm > 0, p.norm, 1.0)
-            self._unit64 = p.emb.astype(np.float64) / safe[:, None]
-        u = self._unit64
-        tile = u[i0:i1] @ u[j0:j1].T
-        return tile[ci - i0, cj - j0]
 
 
 def cuda_available() -> bool:

@@ -291,3 +291,19 @@ def exact_pairs(
         out_l[p] = lv
         out_s[p] = sv
         keep[p] = t >= thr
+
+
+@njit(fastmath={"reassoc", "contract"}, cache=True, nogil=True)
+def unit_rows(r0, r1, emb, norm, unit):  # type: ignore[no-untyped-def]
+    """Rows r0..r1: float64 norms and float32 unit vectors (zero rows stay zero)."""
+    d = emb.shape[1]
+    for r in range(r0, r1):
+        sq = 0.0
+        for k in range(d):
+            v = np.float64(emb[r, k])
+            sq += v * v
+        nr = np.sqrt(sq)
+        norm[r] = nr
+        inv = 1.0 / nr if nr > 0.0 else 0.0
+        for k in range(d):
+            unit[r, k] = np.float32(np.float64(emb[r, k]) * inv)

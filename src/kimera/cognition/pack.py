@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from kimera.cognition import kernels
 from kimera.cognition.geoid import Geoid, GeoidError
+from kimera.cognition.parallel import run_chunks
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -147,11 +148,9 @@ def pack_geoids(geoids: Sequence[Geoid], dim: int | None = None) -> PackedGeoids
         if not isinstance(g, Geoid):
             raise GeoidError(f"item #{i} is a {type(g).__name__}, not a Geoid")
     emb, has, d = _embeddings(geoids, dim)
-    e64 = emb.astype(np.float64)
-    norm = np.sqrt(np.einsum("ij,ij->i", e64, e64))
-    ok = norm > 0
-    unit = np.zeros_like(emb)
-    unit[ok] = (e64[ok] / norm[ok, None]).astype(np.float32)
+    norm = np.empty(emb.shape[0], dtype=np.float64)
+    unit = np.empty_like(emb)
+    run_chunks(kernels.unit_rows, emb.shape[0], emb, norm, unit, min_chunk=2048)
     return PackedGeoids(
         ids=[g.geoid_id for g in geoids],
         dim=d,

@@ -1,13 +1,17 @@
-"""Run a nogil numba kernel over [0, n) in contiguous chunks on a small shared thread pool."""
+"""A small shared thread pool for nogil numba kernels and BLAS calls (which release the GIL)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
+T = TypeVar("T")
+R = TypeVar("R")
 _POOL: ThreadPoolExecutor | None = None
+_BLAS: Any = None
 
 
 def workers() -> int:
@@ -38,3 +42,29 @@ def run_chunks(kernel: Callable[..., Any], n: int, *args: Any, min_chunk: int = 
     futures = [_pool().submit(kernel, bounds[t], bounds[t + 1], *args) for t in range(k)]
     for f in futures:
         f.result()
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Limit BLAS to one thread while our own threads each run whole GEMMs (no oversubscription, no
+    spinning BLAS workers competing with numba); a no-op without threadpoolctl."""
+    global _BLAS
+    try:
+        if _BLAS is None:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        ctx = _BLAS.limit(limits=1, user_api="blas")
+    except ImportError:
+        yield
+        return
+    with ctx:
+        yield
+
+
+def map_ordered(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`[fn(x) for x in items]`, spread over the pool (results in input order)."""
+    if workers() <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    with single_threaded_blas():
+        return list(_pool().map(fn, items))

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from kimera.cognition.engine import _Screen, cos_error_bound
+from kimera.cognition.engine import cos_error_bound
 from kimera.cognition.geoid import BOOL_FALSE, BOOL_TRUE, NUM_NEG, NUM_POS, STRING
 from kimera.cognition.pack import PackedGeoids
 from kimera.cognition.weights import TensionWeights
@@ -30,7 +30,7 @@ def _dense(
     return out
 
 
-class TorchScreen(_Screen):
+class TorchScreen:
     """All-matrix-product screen on a torch device; exact float64 decisions stay with the numba kernel."""
 
     def __init__(self, p: PackedGeoids, w: TensionWeights, device: str) -> None:

@@ -62,6 +62,8 @@ def _pearson(x, y):  # type: ignore[no-untyped-def]
     if sxx <= 0.0 or syy <= 0.0:
         return 0.0
     r = sxy / math.sqrt(sxx * syy)
+    if r != r:  # NaN in an input: let the caller name it
+        return r
     return max(-1.0, min(1.0, r))
 
 
@@ -71,7 +73,10 @@ def correlation(a: FloatArray, b: FloatArray, window: int) -> float:
     n = min(a.shape[0], b.shape[0], window)
     if n < 3:
         return 0.0
-    return float(_pearson(a[a.shape[0] - n :], b[b.shape[0] - n :]))
+    r = float(_pearson(a[a.shape[0] - n :], b[b.shape[0] - n :]))
+    if not math.isfinite(r):
+        raise RiskInputError(f"correlation: the last {n} returns contain NaN or infinity")
+    return r
 
 
 def concentration_terms(positions: Mapping[str, Position], key: str) -> tuple[float, float, float]:

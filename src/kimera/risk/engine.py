@@ -90,7 +90,7 @@ class RiskEngine:
         price = (market.ask if side > 0 else market.bid) if intent.price is None else intent.price / inst.price_scale
         eq, peak, pnl = _portfolio_numbers(portfolio)
 
-        rho = C.correlation(market.returns, portfolio.returns, p.correlation_window)
+        rho = C.correlation(market.returns, np.asarray(portfolio.returns, dtype=np.float64), p.correlation_window)
         o_sum, o_sq, held = C.concentration_terms(portfolio.positions, key)
         new_pos = held + side * qty
         hhi = C.concentration(o_sum, o_sq, abs(new_pos) * price)
@@ -107,6 +107,9 @@ class RiskEngine:
             w.thermal * comps[0] + w.cognitive * comps[1] + w.volatility * comps[2]
             + w.correlation * comps[3] + w.liquidity * comps[4] + w.contradiction * comps[5]
         )
+        if not -1e-9 <= score <= 1.0 + 1e-9:  # only a NaN or infinite input gets here: never approve it
+            raise RiskInputError(f"risk score {score!r} from components {comps} for {key}: an input is not finite")
+        score = min(1.0, max(0.0, score))  # weights sum to 1 within 1e-9
         notional = qty * price
         reducing = abs(new_pos) < abs(held) and new_pos * held >= 0.0
         exempt = lim.allow_reducing and reducing
@@ -165,7 +168,7 @@ class RiskEngine:
         price = np.where(np.isnan(batch.price), touch, batch.price)
         eq, peak, pnl = _portfolio_numbers(portfolio)
 
-        rho = C.correlation(market.returns, portfolio.returns, p.correlation_window)
+        rho = C.correlation(market.returns, np.asarray(portfolio.returns, dtype=np.float64), p.correlation_window)
         o_sum, o_sq, held = C.concentration_terms(portfolio.positions, key)
         new_pos = held + side * qty
         abs_new = np.abs(new_pos)
@@ -192,6 +195,11 @@ class RiskEngine:
             w.thermal * comps[:, 0] + w.cognitive * comps[:, 1] + w.volatility * comps[:, 2]
             + w.correlation * comps[:, 3] + w.liquidity * comps[:, 4] + w.contradiction * comps[:, 5]
         )
+        bad = np.flatnonzero(~((score >= -1e-9) & (score <= 1.0 + 1e-9)))
+        if bad.size:
+            k = int(bad[0])
+            raise RiskInputError(f"risk score {score[k]!r} from components {comps[k].tolist()} for {key} order {k}")
+        score = np.clip(score, 0.0, 1.0)
         notional = qty * price
         reducing = (abs_new < abs(held)) & (new_pos * held >= 0.0)
         exempt = reducing if lim.allow_reducing else np.zeros(n, bool)

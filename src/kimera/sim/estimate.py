@@ -1,8 +1,9 @@
 """Estimate the order-flow simulator's rates from a real L2 capture (run once; output embedded as JSON).
 
 Each applied diff level is compared with the book before it: a size increase at distance k ticks behind
-the own-side best counts as a limit arrival at k (its log size feeds the size law), a decrease at k > 0
-as a cancel. Trades give the market-order rate per side and the market-order size law (prints with the
+the own-side best counts as a limit arrival at k (its log size feeds the size law); decreases are
+cancelled volume, less (at the best level) the volume traded there. The cancel rate at k is that volume
+per second over the mean queue at k, i.e. the fraction of a queue cancelled per second. Trades give the market-order rate per side and the market-order size law (prints with the
 same side and timestamp are one order). Binance diffs are netted over 100 ms, so these are lower bounds
 of the true event rates; the simulator inherits that, which is documented rather than hidden.
 """
@@ -30,7 +31,8 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
     tick = inst.price_scale // 100  # BTCUSDT tick 0.01
     sb = SyncedBook(inst, ad.rule)
     arrivals = np.zeros(K)
-    cancels = np.zeros(K)
+    cancels = np.zeros(K)  # cancelled volume (base units) per distance
+    traded = 0.0
     queue_sum = np.zeros(K)
     queue_obs = 0
     lsizes: list[float] = []
@@ -45,6 +47,7 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
         elif isinstance(ev, Trade):
             key = (ev.exchange_ns, int(ev.side))
             msizes[key] = msizes.get(key, 0) + ev.size
+            traded += ev.size / inst.size_scale
         elif isinstance(ev, BookDelta):
             if not sb.trusted:
                 sb.on_delta(ev)
@@ -64,7 +67,7 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
                         arrivals[k] += 1
                         lsizes.append(math.log((q - prev) / inst.size_scale))
                     elif q < prev:
-                        cancels[k] += 1
+                        cancels[k] += (prev - q) / inst.size_scale
             for i, (_, q) in enumerate(sb.book.bids.top(K)):
                 queue_sum[i] += q / inst.size_scale
             queue_obs += 1
@@ -72,9 +75,8 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
         raise ValueError("capture has no synced book updates to estimate from")
     secs = (last - first) / 1e9
     mean_q = queue_sum / queue_obs
-    unit = float(np.exp(np.mean(lsizes) + np.var(lsizes) / 2))
-    cancels[0] = max(cancels[0] - len(msizes), 0.0)  # best-level decreases not explained by market orders
-    cancel_rate = cancels / 2 / secs / np.maximum(mean_q / unit, 1e-9)
+    cancels[0] = max(cancels[0] - traded, 0.0)  # best-level decreases not explained by trades
+    cancel_rate = cancels / 2 / secs / np.maximum(mean_q, 1e-9)
     ms = np.log(np.array(list(msizes.values()), dtype=float) / inst.size_scale)
     return {
         "limit_rate": (arrivals / 2 / secs).round(6).tolist(),

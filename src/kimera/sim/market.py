@@ -2,7 +2,7 @@
 
 Model: per side, limit orders arrive at distance k = 0..K-1 ticks behind the own-side best with Poisson
 rate `limit_rate[k]`; each resting level is cancelled with rate `cancel_rate[k]` per average order size
-queued there; market orders arrive with rate `market_rate` per side and walk the book. Order sizes are
+queued there (so each queue decays at its rate, in fraction of the queue per second); market orders arrive with rate `market_rate` per side and walk the book. Order sizes are
 log-normal (`limit_size`, `market_size`: mean and sd of log size in base units). A limit order at k = 0
 inside the spread improves the price by one tick. Rates come from `kimera.sim.estimate` run on the
 shared BTCUSDT capture and are embedded as JSON, so the demo needs no data on disk.
@@ -69,6 +69,16 @@ class SimParams:
         return p
 
 
+CLIP_SD = 2.5
+
+
+def clipped_mean(mu: float, sd: float) -> float:
+    """E[exp(mu + sd * min(Z, CLIP_SD))] for standard normal Z (the simulator's clipped size law)."""
+    z = np.linspace(-8.0, 8.0, 4001)
+    pdf = np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+    return float(np.sum(np.exp(mu + sd * np.minimum(z, CLIP_SD)) * pdf) * (z[1] - z[0]))
+
+
 class SimulatedMarket:
     """Generates a deterministic (seeded) stream of normalised events from the order-flow model."""
 
@@ -85,11 +95,11 @@ class SimulatedMarket:
         self.lot = 1  # 0.00001 in size units
         self._lam = np.asarray(self.p.limit_rate, dtype=float)
         self._cr = np.asarray(self.p.cancel_rate, dtype=float)
-        self._unit = float(np.exp(self.p.limit_size[0] + self.p.limit_size[1] ** 2 / 2))
+        self._unit = clipped_mean(*self.p.limit_size)  # mean limit/cancel chunk, base units
 
     def _size(self, mu_sd: tuple[float, float]) -> int:
         # clipped at +2.5 sd: the real size law's far tail would let one order dominate a short run
-        s = float(np.exp(mu_sd[0] + mu_sd[1] * min(float(self.rng.standard_normal()), 2.5)))
+        s = float(np.exp(mu_sd[0] + mu_sd[1] * min(float(self.rng.standard_normal()), CLIP_SD)))
         return max(self.lot, round(s * self.inst.size_scale))
 
     def _seed_book(self) -> BookSnapshot:

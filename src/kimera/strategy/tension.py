@@ -35,7 +35,8 @@ class GeoidDraft(NamedTuple):
 
 
 def f32(values: Sequence[float]) -> tuple[float, ...]:
-    """Round to float32 as `Geoid` stores embeddings, so tensions match the engine's exactly."""
+    """Round to float32 as `Geoid` stores embeddings, so tensions match the engine's exactly (values beyond
+    float32's range raise OverflowError)."""
     st = _F32.get(len(values))
     if st is None:
         st = _F32[len(values)] = struct.Struct(f"{len(values)}f")
@@ -57,6 +58,7 @@ class PairTension(NamedTuple):
 
 
 def _opposition(x: SymbolicValue, y: SymbolicValue) -> float:
+    """Differing bools 1, opposite-signed non-zero numbers 1, strings differing ignoring case 0.5, else 0."""
     if isinstance(x, bool) or isinstance(y, bool):
         return 1.0 if isinstance(x, bool) and isinstance(y, bool) and x != y else 0.0
     if isinstance(x, str) or isinstance(y, str):
@@ -90,10 +92,7 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
             else:
                 e = min(1.0, max(0.0, 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)))
             kj = keys[j]
-            if ki == kj:
-                l_ = 0.0
-            else:
-                l_ = 1.0 - len(ki & kj) / len(ki | kj)
+            l_ = 0.0 if ki == kj else 1.0 - len(ki & kj) / len(ki | kj)
             sj = syms[j]
             common = si.keys() if si.keys() == sj.keys() else si.keys() & sj.keys()
             if common:
