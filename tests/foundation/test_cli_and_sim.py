@@ -70,3 +70,17 @@ def test_embedded_params_come_from_the_capture() -> None:
     assert got["limit_rate"] == pytest.approx(emb.limit_rate)
     assert got["market_rate"] == pytest.approx(emb.market_rate)
     assert tuple(got["market_size"]) == pytest.approx(emb.market_size)
+
+
+@pytest.mark.parametrize("rel,fmt,applied", [
+    ("cryptofeed-ws-captures-a/KRAKEN.ws.50.0.gz", "cryptofeed", 4269),
+    ("bybit-linear-xrpusdt-ob500/xrpusdt-ob500.data.zip", "bybit", 49),
+])
+def test_replay_other_formats(rel: str, fmt: str, applied: int) -> None:
+    f = data_path(*rel.split("/"))
+    for given in ("auto", fmt):
+        r = runner.invoke(app, ["replay", str(f), "--format", given, "--json"])
+        assert r.exit_code == 0, r.output
+        s = json.loads(r.stdout)
+        assert s["diffs_applied"] == applied and s["gaps"] == 0 and s["checksum_failures"] == 0
+        assert s["crossed_books"] == 0

@@ -130,9 +130,9 @@ def test_fast_path_equals_the_engine_on_random_geoids(ds: list[GeoidDraft], w: T
 
 
 def test_member_geoid_encodes_the_stance() -> None:
-    up = member_draft(Signal("a", 1, 2.0, 1.0), "BINANCE", 5)
-    down = member_draft(Signal("b", -1, -2.0, 1.0), "BINANCE", 5)
-    same = member_draft(Signal("c", 1, 2.0, 1.0), "BINANCE", 5)
+    up = member_draft(Signal("a", 1, 2.0, 1.0), "BINANCE")
+    down = member_draft(Signal("b", -1, -2.0, 1.0), "BINANCE")
+    same = member_draft(Signal("c", 1, 2.0, 1.0), "BINANCE")
     (p_opp,) = all_pair_tensions([up, down], TensionWeights())
     (p_same,) = all_pair_tensions([up, same], TensionWeights())
     assert p_opp.E == 1.0 and p_opp.S == 1.0 and p_opp.L == 0.0

@@ -11,12 +11,22 @@ from kimera.data.lines import open_text
 from kimera.data.lobster import load_lobster
 from kimera.model import Event
 
-FORMATS = ("auto", "binance", "lobster")
+FORMATS = ("auto", "binance", "lobster", "cryptofeed", "bybit", "tardis")
 
 
 def detect_format(path: Path) -> str:
     """Guess a file's format from its name and first line."""
+    from kimera.data.bybit import is_bybit_dump
+    from kimera.data.cryptofeed import is_cryptofeed
+    from kimera.data.tardis import is_tardis
+
     name = path.name.lower()
+    if is_bybit_dump(path):
+        return "bybit"
+    if is_tardis(path):
+        return "tardis"
+    if is_cryptofeed(path):
+        return "cryptofeed"
     if ("message" in name or "orderbook" in name) and name.endswith(".csv"):
         return "lobster"
     with open_text(path) as f:
@@ -47,4 +57,19 @@ def open_sources(paths: Iterable[str | Path], fmt: str = "auto", skip_bad: bool 
             raise ValueError("LOBSTER needs exactly one *message*.csv and one *orderbook*.csv file")
         symbol = msgs[0].name.split("_")[0]
         return [load_lobster(msgs[0], books[0], symbol)]
+    kind = kinds[0]
+    if any(k != kind for k in kinds):
+        raise ValueError(f"files of different formats in one replay: {sorted(set(kinds))}; replay them separately")
+    if kind == "cryptofeed":
+        from kimera.data.cryptofeed import load_cryptofeed
+
+        return [load_cryptofeed(files, skip_bad=skip_bad, stats=stats)]
+    if kind == "bybit":
+        from kimera.data.bybit import load_bybit
+
+        return [load_bybit(files, skip_bad=skip_bad, stats=stats)]
+    if kind == "tardis":
+        from kimera.data.tardis import load_tardis
+
+        return [load_tardis(files, skip_bad=skip_bad, stats=stats)]
     return [load_binance_capture(files, skip_bad=skip_bad, stats=stats)]

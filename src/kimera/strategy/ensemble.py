@@ -13,7 +13,10 @@ stability = |Σ cᵢ·dᵢ| / Σ_{dᵢ≠0} cᵢ (agreement among members with a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import struct
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
 
 import msgspec
 
@@ -24,23 +27,30 @@ from kimera.features import MarketFeatures
 from kimera.model import Instrument
 from kimera.strategy.base import NO_INTENTS, SignalStrategy
 from kimera.strategy.intent import OrderIntent, Signal
-from kimera.strategy.tension import GeoidDraft, PairTension, all_pair_tensions, f32
+from kimera.strategy.tension import GeoidDraft, PairTension, all_pair_tensions
 
 SEMANTIC_KEYS = ("conviction", "doubt", "stretch")
+_F3 = struct.Struct("3f")  # float32 rounding of the 3-d stance, as `Geoid` stores it
+# Read-only shared states: a draft's symbolic state and metadata are the same few values every step.
+_DIRECTION = {d: MappingProxyType({"direction": d}) for d in (-1, 0, 1)}
+_META: dict[tuple[str, str], Mapping[str, Any]] = {}
 
 
-def member_draft(s: Signal, venue: str, recv_ns: int) -> GeoidDraft:
+def member_draft(s: Signal, venue: str) -> GeoidDraft:
     """The geoid of one member's signal: its stance as an embedding, its direction as a symbolic fact.
 
     embedding = (d·c, 1 − c·|d|, tanh(score)): opposite convictions point opposite ways (E → 1);
     semantic = conviction c, doubt 1 − c, stretch min(1, |score|) (same keys for all members, so L = 0);
     symbolic = {direction: d} (opposite non-zero directions give S = 1); the id is the member's name (unique
-    within a step); source, venue and time in metadata.
+    within a step); source and venue in metadata (read-only mappings shared between steps).
     """
     c, d = s.confidence, s.direction
-    emb = f32((d * c, 1.0 - c * abs(d), math.tanh(s.score)))
+    emb = _F3.unpack(_F3.pack(d * c, 1.0 - c * abs(d), math.tanh(s.score)))
     sem = {"conviction": c, "doubt": 1.0 - c, "stretch": min(1.0, abs(s.score))}
-    return GeoidDraft(s.name, sem, {"direction": d}, emb, {"source": s.name, "venue": venue, "recv_ns": recv_ns})
+    meta = _META.get((s.name, venue))
+    if meta is None:
+        meta = _META[(s.name, venue)] = MappingProxyType({"source": s.name, "venue": venue})
+    return GeoidDraft(s.name, sem, _DIRECTION[d], emb, meta)
 
 
 class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
@@ -96,8 +106,8 @@ class Ensemble(SignalStrategy):
     def decide(self, f: MarketFeatures) -> EnsembleDecision:
         """Members' signals → geoids → tensions → pulse → buffer/surge/collapse → trade or abstain."""
         venue = self.instrument.venue
-        signals = tuple(m.signal(f) for m in self.members)
-        drafts = tuple(member_draft(s, venue, f.recv_ns) for s in signals)
+        signals = tuple([m.signal(f) for m in self.members])
+        drafts = tuple([member_draft(s, venue) for s in signals])
         return self.decide_drafts(signals, drafts)
 
     def decide_drafts(self, signals: tuple[Signal, ...], drafts: tuple[GeoidDraft, ...]) -> EnsembleDecision:

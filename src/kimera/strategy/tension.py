@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import mul
 from typing import Any, NamedTuple
 
@@ -23,15 +23,15 @@ class GeoidDraft(NamedTuple):
     """A geoid's content built on the hot path; `to_geoid()` makes the validated `Geoid` (≈15 µs) on demand."""
 
     geoid_id: str
-    semantic_state: dict[str, float]
-    symbolic_state: dict[str, SymbolicValue]
+    semantic_state: Mapping[str, float]
+    symbolic_state: Mapping[str, SymbolicValue]
     embedding: tuple[float, ...] | None
-    metadata: dict[str, Any]
+    metadata: Mapping[str, Any]
 
     def to_geoid(self) -> Geoid:
         """The validated cognition `Geoid` with the same content."""
         emb = None if self.embedding is None else np.array(self.embedding, dtype=np.float32)
-        return Geoid(self.geoid_id, self.semantic_state, self.symbolic_state, emb, self.metadata)
+        return Geoid(self.geoid_id, dict(self.semantic_state), dict(self.symbolic_state), emb, dict(self.metadata))
 
 
 def f32(values: Sequence[float]) -> tuple[float, ...]:
@@ -69,14 +69,19 @@ def _opposition(x: SymbolicValue, y: SymbolicValue) -> float:
 def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> list[PairTension]:
     """Every pair i < j (input order) with T, E, L, S; meant for n of a handful (O(n²·d) Python).
 
-    Shortcuts that keep it exact: equal key sets give L = 0 without building the union, and equal symbolic
-    key sets are walked directly instead of intersecting them.
+    Shortcuts that keep it exact: when every draft has the same semantic key set, L = 0 for all pairs; when
+    every draft has the same symbolic keys, the common keys are those keys (no intersections built).
     """
     n = len(drafts)
+    if n < 2:
+        return []
     embs = [d.embedding for d in drafts]
     norms = [None if e is None else math.hypot(*e) for e in embs]
     keys = [d.semantic_state.keys() for d in drafts]
     syms = [d.symbolic_state for d in drafts]
+    k0, y0 = keys[0], syms[0].keys()
+    same_sem = all(k == k0 for k in keys)
+    same_sym = all(y.keys() == y0 for y in syms)
     we, wl, ws = weights.e, weights.l, weights.s
     out: list[PairTension] = []
     for i in range(n):
@@ -91,16 +96,21 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
                 e = 1.0
             else:
                 e = min(1.0, max(0.0, 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)))
-            kj = keys[j]
-            l_ = 0.0 if ki == kj else 1.0 - len(ki & kj) / len(ki | kj)
-            sj = syms[j]
-            common = si.keys() if si.keys() == sj.keys() else si.keys() & sj.keys()
-            if common:
-                s = 0.0
-                for k in common:
-                    s += _opposition(si[k], sj[k])
-                s /= len(common)
+            if same_sem:
+                l_ = 0.0
             else:
-                s = 0.0
+                kj = keys[j]
+                l_ = 0.0 if ki == kj else 1.0 - len(ki & kj) / len(ki | kj)
+            sj = syms[j]
+            common = y0 if same_sym else si.keys() & sj.keys()
+            s = 0.0
+            if common:
+                for k in common:
+                    x, y = si[k], sj[k]
+                    if type(x) is int and type(y) is int:  # the common case: direction labels
+                        s += 1.0 if (x > 0 > y) or (x < 0 < y) else 0.0
+                    else:
+                        s += _opposition(x, y)
+                s /= len(common)
             out.append(PairTension(i, j, we * e + wl * l_ + ws * s, e, l_, s))
     return out
