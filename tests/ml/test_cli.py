@@ -54,8 +54,10 @@ def test_signal_loads_from_the_run_and_matches_torch(run_dir: Path) -> None:
     fp32 = MLSignal.from_dir(run_dir, "mlp.pt")
     assert onnx.horizon_ms == 500
     X = load_dataset(run_dir).test.X
-    agree = np.mean([np.argmax(onnx._predict(x[None])) == np.argmax(fp32._predict(x[None])) for x in X])
+    agree = np.mean(onnx.logits(X).argmax(1) == fp32.logits(X).argmax(1))
     assert agree >= 0.98
+    single = np.concatenate([onnx.logits(X[i : i + 1]) for i in range(20)])  # the live, one-row path
+    np.testing.assert_allclose(single, onnx.logits(X[:20]), rtol=1e-5, atol=1e-6)
 
 
 def test_cli_errors_are_clear(tmp_path: Path) -> None:

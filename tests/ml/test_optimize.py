@@ -11,7 +11,14 @@ from kimera.ml.compare import Comparison
 from kimera.ml.dataset import Dataset
 from kimera.ml.models import MLP
 from kimera.ml.onnx_export import OnnxPredictor, TorchPredictor
-from kimera.ml.optimize import GOAL_MIN_AGREEMENT, OptimizeConfig, OptimizeReport, StageResult, run_pipeline, summarise
+from kimera.ml.optimize import (
+    GOAL_MIN_AGREEMENT,
+    OptimizeConfig,
+    OptimizeReport,
+    StageResult,
+    run_pipeline,
+    summarise,
+)
 from kimera.ml.report import optimize_report
 from kimera.ml.training import predict_logits
 
@@ -90,7 +97,7 @@ def test_best_variant_prefers_those_meeting_the_goals() -> None:
     assert rep.goals["smaller_met"] and rep.goals["accuracy_loss_met"] and rep.goals["agreement_met"]
     assert set(rep.goals["below_agreement_goal"]) == {"fast but disagrees"}
     # nothing meets the size goal: the fastest accurate, agreeing variant is chosen, and the miss is reported
-    rep2 = summarise(stages[:3] + [stages[4]])
+    rep2 = summarise([*stages[:3], stages[4]])
     assert rep2.best == "big" and not rep2.goals["smaller_met"]
     with pytest.raises(ValueError):
         summarise(stages[:1])

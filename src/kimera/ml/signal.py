@@ -86,6 +86,10 @@ class MLSignal:
         x = (self.state.vector(now_ns, book) - self.mean) / self.std
         return x.astype(np.float32).reshape(1, N_FEATURES)
 
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """The model's logits for standardised float32 rows (n, F), e.g. a dataset's test rows."""
+        return np.asarray(self._predict(np.ascontiguousarray(x, dtype=np.float32)))
+
     def predict(self, now_ns: int, book: OrderBook) -> tuple[int, float]:
         """`(direction, confidence)` at `now_ns` from everything fed so far; `(0, 0.0)` before warm-up."""
         if not self.state.ready(now_ns):

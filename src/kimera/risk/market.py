@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -18,14 +18,15 @@ from kimera.risk.config import RiskParams
 from kimera.risk.errors import RiskInputError
 
 FloatArray = npt.NDArray[np.float64]
+_new = tuple.__new__  # NamedTuple from a tuple in C
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class MarketState:
+class MarketState(NamedTuple):
     """One instrument's market at `recv_ns`. Depths are base units resting within `slippage_bps` of mid
     (NaN: not measured for that side).
 
     thermal = (1 − s)·temperature + s·(entropy of returns + entropy of volumes)/2, s = thermal_entropy_share.
+    (A NamedTuple: it is built once per book update on the hot path; build it with `make_market_state`.)
     """
 
     instrument: Instrument
@@ -76,10 +77,10 @@ def make_market_state(
         raise RiskInputError(f"{where}: returns or volumes contain NaN or infinity")
     s = params.thermal_entropy_share
     thermal = (1.0 - s) * temp + s * 0.5 * (er + ev)
-    return MarketState(
+    return _new(MarketState, (
         instrument, recv_ns, bid, ask, mid, (ask - bid) / mid * 1e4, depth_bid, depth_ask, vol, temp, er, ev,
         min(1.0, max(0.0, thermal)), r,
-    )
+    ))
 
 
 def depth_within(book: OrderBook, slippage_bps: float, side: int = 0) -> tuple[int, int]:

@@ -34,6 +34,7 @@ _F3 = struct.Struct("3f")  # float32 rounding of the 3-d stance, as `Geoid` stor
 # Read-only shared states: a draft's symbolic state and metadata are the same few values every step.
 _DIRECTION = {d: MappingProxyType({"direction": d}) for d in (-1, 0, 1)}
 _META: dict[tuple[str, str], Mapping[str, Any]] = {}
+_new = tuple.__new__  # NamedTuple from a tuple in C
 
 
 def member_draft(s: Signal, venue: str) -> GeoidDraft:
@@ -50,7 +51,7 @@ def member_draft(s: Signal, venue: str) -> GeoidDraft:
     meta = _META.get((s.name, venue))
     if meta is None:
         meta = _META[(s.name, venue)] = MappingProxyType({"source": s.name, "venue": venue})
-    return GeoidDraft(s.name, sem, _DIRECTION[d], emb, meta)
+    return _new(GeoidDraft, (s.name, sem, _DIRECTION[d], emb, meta))
 
 
 class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
@@ -123,7 +124,7 @@ class Ensemble(SignalStrategy):
             if t >= thr:
                 n_tense += 1
             m = 0.5 * (len(drafts[pr.i].semantic_state) + len(drafts[pr.j].semantic_state))
-            raw = t * (1.0 + 0.5 * min(m / 20.0, 1.0))
+            raw = t * (1.0 + 0.5 * (m / 20.0 if m < 20.0 else 1.0))
             if raw > best_raw:
                 best_t, best_m, best_raw = t, m, raw
         p_max = pulse(min(1.0, best_t), best_m) if pairs else 0.0

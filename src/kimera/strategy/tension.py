@@ -44,6 +44,7 @@ def f32(values: Sequence[float]) -> tuple[float, ...]:
 
 
 _F32: dict[int, struct.Struct] = {}
+_new = tuple.__new__  # builds a NamedTuple from a tuple in C (its generated __new__ is a Python call)
 
 
 class PairTension(NamedTuple):
@@ -80,8 +81,8 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
     keys = [d.semantic_state.keys() for d in drafts]
     syms = [d.symbolic_state for d in drafts]
     k0, y0 = keys[0], syms[0].keys()
-    same_sem = all(k == k0 for k in keys)
-    same_sym = all(y.keys() == y0 for y in syms)
+    same_sem = keys.count(k0) == n  # list.count compares in C
+    same_sym = [y.keys() for y in syms].count(y0) == n
     we, wl, ws = weights.e, weights.l, weights.s
     out: list[PairTension] = []
     for i in range(n):
@@ -95,7 +96,8 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
             elif ni == 0.0 or nj == 0.0:
                 e = 1.0
             else:
-                e = min(1.0, max(0.0, 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)))
+                e = 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)
+                e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
             if same_sem:
                 l_ = 0.0
             else:
@@ -112,5 +114,5 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
                     else:
                         s += _opposition(x, y)
                 s /= len(common)
-            out.append(PairTension(i, j, we * e + wl * l_ + ws * s, e, l_, s))
+            out.append(_new(PairTension, (i, j, we * e + wl * l_ + ws * s, e, l_, s)))
     return out

@@ -1,0 +1,111 @@
+"""The fast engine returns exactly the reference's pairs (tensions within 1e-9), on every path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kimera.cognition import (
+    ContradictionEngine,
+    Geoid,
+    GeoidError,
+    TensionWeights,
+    detect_tensions,
+    detect_tensions_reference,
+)
+from kimera.cognition.reference import tension
+from kimera.cognition.synth import synthetic_geoids
+
+from .strategies import geoid_sets
+
+TIE = 1e-12  # pairs this close to the threshold may fall either way (float64 rounding of cos)
+
+CONFIGS: list[dict[str, Any]] = [
+    {"backend": "numpy"},
+    {"backend": "numpy", "block_size": 1},
+    {"backend": "numpy", "block_size": 3, "dense_fraction": 0.0},  # float64 GEMM path for every tile
+    {"backend": "numpy", "block_size": 5, "max_bitset_words": 0},  # merged sorted rows, no bitsets
+    {"backend": "torch", "device": "cpu", "block_size": 4},
+]
+
+
+def assert_same(geoids: list[Geoid], threshold: float, weights: TensionWeights, **opts: Any) -> None:
+    """Fast pairs == reference pairs (outside the tie band), scores within 1e-9."""
+    ref = {(r.geoid_a, r.geoid_b): r for r in detect_tensions_reference(geoids, threshold, weights)}
+    got = {(g.geoid_a, g.geoid_b): g for g in detect_tensions(geoids, threshold, weights, **opts)}
+    for key in got.keys() ^ ref.keys():
+        a, b = (next(g for g in geoids if g.geoid_id == k) for k in key)
+        t = tension(a, b, weights).tension
+        assert abs(t - threshold) <= TIE, f"{key}: T={t!r} vs threshold {threshold!r} ({opts})"
+    for key in got.keys() & ref.keys():
+        g, r = got[key], ref[key]
+        assert abs(g.tension - r.tension) <= 1e-9 and abs(g.E - r.E) <= 1e-9, (key, g, r, opts)
+        assert g.L == r.L and g.S == r.S, (key, g, r, opts)  # exact rationals, computed identically
+
+
+weights_st = st.sampled_from(
+    [TensionWeights(), TensionWeights(1.0, 0.0, 0.0), TensionWeights(0.0, 0.5, 0.5), TensionWeights(0.5, 0.25, 0.25)]
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(geoids=geoid_sets(), threshold=st.sampled_from([0.0, 0.2, 0.4, 0.5, 0.6, 1.0]), weights=weights_st)
+def test_fast_equals_reference(geoids: list[Geoid], threshold: float, weights: TensionWeights) -> None:
+    for opts in CONFIGS:
+        assert_same(geoids, threshold, weights, **opts)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(geoids=geoid_sets(), data=st.data())
+def test_thresholds_straddling_a_pair(geoids: list[Geoid], data: st.DataObject) -> None:
+    """Thresholds at, just above and just below an actual tension (within 1e-6) are decided exactly."""
+    ts = [r.tension for r in detect_tensions_reference(geoids, 0.0)]
+    if not ts:
+        return
+    t = data.draw(st.sampled_from(ts))
+    for thr in (t, t - 1e-7, t + 1e-7, np.nextafter(t, 2.0), np.nextafter(t, -1.0)):
+        if 0.0 <= thr <= 1.0:
+            for opts in (CONFIGS[1], CONFIGS[3], CONFIGS[4]):
+                assert_same(geoids, float(thr), TensionWeights(), **opts)
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.45, 0.6])
+def test_realistic_set_with_small_blocks(threshold: float) -> None:
+    """300 encoder-shaped geoids, blocks of 64 (many tiles, ragged edges)."""
+    geoids = synthetic_geoids(300, dim=32, seed=3)
+    assert_same(geoids, threshold, TensionWeights(), backend="numpy", block_size=64)
+    assert_same(geoids, threshold, TensionWeights(), backend="torch", device="cpu", block_size=128)
+
+
+def test_columns_and_iterator_agree() -> None:
+    geoids = synthetic_geoids(120, dim=16, seed=5)
+    pairs = ContradictionEngine(backend="numpy", block_size=32).detect(geoids, 0.4)
+    assert len(pairs) > 0
+    rows = list(pairs)
+    assert [(r.geoid_a, r.geoid_b) for r in rows] == [(geoids[i].geoid_id, geoids[j].geoid_id) for i, j in zip(pairs.i, pairs.j, strict=True)]
+    assert (pairs.i < pairs.j).all()
+    order = np.lexsort((pairs.j, pairs.i))
+    assert (order == np.arange(len(pairs))).all(), "pairs come in (i, j) order"
+    assert np.allclose(pairs.tension, (pairs.E + pairs.L + pairs.S) / 3, atol=1e-15)
+
+
+def test_threshold_and_dimension_errors() -> None:
+    a = Geoid("a", embedding=[1.0, 0.0])
+    b = Geoid("b", embedding=[1.0, 0.0, 0.0])
+    with pytest.raises(GeoidError, match="dimension"):
+        detect_tensions([a, b])
+    for bad in (-0.1, 1.5, float("nan"), True):
+        with pytest.raises(ValueError, match="threshold"):
+            detect_tensions([a], bad)
+    eng = ContradictionEngine(dim=3)
+    with pytest.raises(GeoidError, match="dimension"):
+        eng.detect([a, Geoid("c", embedding=[0.0, 1.0])])
+
+
+def test_empty_and_single() -> None:
+    assert len(detect_tensions([])) == 0
+    assert len(detect_tensions([Geoid("x")])) == 0
