@@ -36,17 +36,36 @@ class DemoSummary:
     journal_records: int
     report: Path
     stats: dict[str, Any] = field(default_factory=dict)
+    positions: list[dict[str, Any]] = field(default_factory=list)  # per instrument (`report.open_positions`)
+    rejections_by_limit: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    pipeline: Any = field(default=None, repr=False, compare=False)  # the finished `TradingPipeline`
+    trace: Any = field(default=None, repr=False, compare=False)  # its `RunTrace`
+    result: Any = field(default=None, repr=False, compare=False)  # its `RunResult` (start_ns/end_ns in extra)
 
     def lines(self) -> list[str]:
         """A short human summary."""
-        p = self.portfolio
+        p, st = self.portfolio, self.stats
         out = [f"kimera demo: {self.seconds:.1f}s, two emulated venues over websockets"]
         for v, h in self.venues.items():
             out.append(f"  {v}: {h['messages']:,} messages, {h['book_updates']:,} book updates, trusted={h['trusted']}")
-        out.append(f"  intents {self.intents}, orders {self.orders}, fills {self.fills} {self.fills_by_venue}, "
-                   f"risk rejections {self.rejections}")
-        out.append(f"  equity {p['equity']:,.2f}  realised {p['realised']:,.4f}  fees {p['fees']:,.4f}  "
-                   f"max drawdown {p['max_drawdown'] * 100:.4f}%")
+        by_venue = ", ".join(f"{v} {n}" for v, n in sorted(self.fills_by_venue.items())) or "none"
+        out.append(f"  intents {self.intents}: orders {self.orders}, fills {self.fills} ({by_venue})")
+        why = ", ".join(f"{k} {n}" for k, n in self.rejections_by_limit.items())
+        out.append(f"  risk rejections {self.rejections}" + (f" ({why})" if why else ""))
+        open_ = [r for r in self.positions if r["size"]]
+        if open_:
+            legs = "; ".join(f"{r['instrument']} {r['size']:+.5f} @ {r['avg price']:,.2f}" for r in open_)
+            out.append(f"  positions open: {legs}; net {st.get('net position (base)', 0.0):+.5f}")
+        else:
+            out.append("  positions: flat")
+        ret = st.get("return %", 0.0)
+        out.append(f"  equity {p['equity']:,.2f} ({ret:+.4f}%): realised {p['realised']:+,.2f}, unrealised "
+                   f"{p['unrealised']:+,.2f}, fees {p['fees']:,.2f}; max drawdown {p['max_drawdown'] * 100:.4f}%")
+        sharpe = st.get("Sharpe (annualised)")
+        out.append(f"  Sharpe {sharpe:.2f} ({st.get('Sharpe basis', '')})" if sharpe is not None
+                   else f"  Sharpe {st.get('Sharpe basis', 'n/a')}")
+        out.extend(f"  note: {n}" for n in self.notes)
         out.append(f"  journal: {self.journal} ({self.journal_records} records)")
         out.append(f"  report:  {self.report}")
         return out
@@ -64,7 +83,14 @@ async def _demo(seconds: float, rate: float, kraken_rate: float, out_dir: Path, 
     from kimera.routing import route_consolidated
     from kimera.runners.backtest import _Both, build_strategies
     from kimera.runners.pipeline import TradingPipeline
-    from kimera.runners.report import summary_stats, write_report
+    from kimera.runners.report import (
+        RunTrace,
+        open_positions,
+        positions_note,
+        rejections_by_reason,
+        summary_stats,
+        write_report,
+    )
     from kimera.strategy.intent import OrderIntent
     from kimera.venues.feeds import make_feed
     from kimera.venues.registry import resolve_instrument
@@ -112,18 +138,23 @@ async def _demo(seconds: float, rate: float, kraken_rate: float, out_dir: Path, 
             return [(insts[c.venue], c.size, c.limit_price) for c in plan.children if c.size > 0]
 
         pipe.router = router
+        trace = RunTrace().attach(pipe)  # mids and fills per venue, every ensemble decision's tension
+        start_ns = time.time_ns()  # the stream clients stamp events with time.time_ns(): the same clock
         await asyncio.gather(*(c.run(seconds) for c in clients))
     finally:
         for e in emus:
             await e.stop()
-    pipe.portfolio.sample(time.time_ns(), force=True)
+    end_ns = max(time.time_ns(), pipe.clock.now_ns)
+    pipe.portfolio.sample(end_ns, force=True)
     from kimera.runners.pipeline import RunResult
 
     res = RunResult(events=sum(c.health.messages for c in clients), seconds=time.perf_counter() - t0,
                     orders=len(pipe.om.orders), fills=pipe.om.fills, rejections=len(pipe.record.rejections),
-                    portfolio=pipe.portfolio.summary(), journal_records=journal.next_seq)
+                    portfolio=pipe.portfolio.summary(), journal_records=journal.next_seq,
+                    extra={"start_ns": start_ns, "end_ns": end_ns})
     journal.close()
-    report = write_report(pipe, res, out_dir / "demo-report.html", "Kimera full-system demo")
+    report = write_report(pipe, res, out_dir / "demo-report.html", "Kimera full-system demo", trace)
+    note = positions_note(pipe)
     by_venue: dict[str, int] = {}
     for o in pipe.om.orders.values():
         if o.filled:
@@ -136,6 +167,8 @@ async def _demo(seconds: float, rate: float, kraken_rate: float, out_dir: Path, 
         intents=pipe.record.intents, orders=len(pipe.om.orders), fills=pipe.om.fills, fills_by_venue=by_venue,
         rejections=len(pipe.record.rejections), portfolio=pipe.portfolio.summary(), journal=jpath,
         journal_records=res.journal_records, report=report, stats=summary_stats(pipe, res),
+        positions=open_positions(pipe), rejections_by_limit=rejections_by_reason(pipe.record.rejections),
+        notes=[note] if note else [], pipeline=pipe, trace=trace, result=res,
     )
 
 

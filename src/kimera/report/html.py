@@ -28,7 +28,8 @@ img,svg{max-width:100%;height:auto}p.note{color:#444}
 
 
 def format_value(value: Any, digits: int = 4) -> str:
-    """A compact cell: floats to `digits` significant figures, None as an em dash, others via str()."""
+    """A compact cell: floats to `digits` significant figures (at or above 10**digits: two decimals, no
+    exponent), None as an em dash, others via str()."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -36,6 +37,8 @@ def format_value(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
+        if abs(value) >= 10**digits:  # no exponent for large amounts (equity, prices): 99,965.20
+            return f"{value:,.2f}"
         return f"{value:,.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.{digits}e}"
     return str(value)
 

@@ -100,8 +100,8 @@ class TradingPipeline:
         self.router: Callable[[OrderIntent], list[tuple[Instrument, int, int]]] | None = None
         self.external_books: dict[str, SyncedBook] = {}  # books kept by stream clients (paper, live)
         if advance_on_events:  # live clock: requests in flight reach the venue as events arrive
-            self.bus.subscribe(BookUpdate, lambda u: self.venue.advance(u.recv_ns))
-            self.bus.subscribe(Trade, lambda t: self.venue.advance(t.recv_ns))
+            self.bus.subscribe(BookUpdate, lambda u: self._live_tick(u.recv_ns))
+            self.bus.subscribe(Trade, lambda t: self._live_tick(t.recv_ns))
         self.bus.subscribe(BookUpdate, self._on_book)  # venue and marks first: strategies see fresh fills
         self.bus.subscribe(Trade, self.venue.on_trade)
         self.runner = StrategyRunner(self.features, self.strategies, self._on_intent)
@@ -113,6 +113,13 @@ class TradingPipeline:
         """The trusted book of `VENUE:SYMBOL`, None if unknown or out of sync."""
         sb = self.external_books.get(key) or self.books.books.get(key)
         return sb.book if sb is not None and sb.trusted else None
+
+    def _live_tick(self, recv_ns: int) -> None:
+        # events published straight on the bus (stream clients) bypass `run`: advance the clock here, so
+        # intents, orders and risk checks are stamped on the same receive clock as the market data
+        if recv_ns > self.clock.now_ns:
+            self.clock.now_ns = recv_ns
+        self.venue.advance(recv_ns)
 
     # -- bus handlers ---------------------------------------------------------------------------
     def _on_book(self, u: BookUpdate) -> None:
