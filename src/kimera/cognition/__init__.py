@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Eager: `kimera.cognition.pulse` names both a module and a function; binding the function after the
+# submodule has loaded keeps `from kimera.cognition import pulse` the function.
+from kimera.cognition.pulse import Decision, decide, pulse
+
 _EXPORTS = {
     "ContradictionEngine": "kimera.cognition.engine",
     "detect_tensions": "kimera.cognition.engine",
@@ -18,9 +22,6 @@ _EXPORTS = {
     "semantic_entropy": "kimera.cognition.geoid",
     "PackedGeoids": "kimera.cognition.pack",
     "pack_geoids": "kimera.cognition.pack",
-    "Decision": "kimera.cognition.pulse",
-    "decide": "kimera.cognition.pulse",
-    "pulse": "kimera.cognition.pulse",
     "detect_tensions_reference": "kimera.cognition.reference",
     "TensionGradient": "kimera.cognition.result",
     "TensionPairs": "kimera.cognition.result",
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
     from kimera.cognition.field import FieldState, FieldStore, Neighbour
     from kimera.cognition.geoid import Geoid, GeoidError, semantic_entropy
     from kimera.cognition.pack import PackedGeoids, pack_geoids
-    from kimera.cognition.pulse import Decision, decide, pulse
     from kimera.cognition.reference import detect_tensions_reference
     from kimera.cognition.result import TensionGradient, TensionPairs
     from kimera.cognition.weights import TensionWeights

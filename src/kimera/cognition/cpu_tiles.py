@@ -75,6 +75,7 @@ class TileJob:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._unit64: npt.NDArray[np.float64] | None = None
+        self._density = 0.0  # candidates per pair in the last tile screened
 
     def _buffers(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], npt.NDArray[np.int64]]:
         loc = self._local
@@ -98,31 +99,24 @@ class TileJob:
         p, w = self.p, self.w
         buf, cand, counts = self._buffers()
         cos = buf[: (i1 - i0) * (j1 - j0)].reshape(i1 - i0, j1 - j0)
-        np.matmul(p.unit[i0:i1], p.unit[j0:j1].T, out=cos)
+        tile64: npt.NDArray[np.float64] | None = None
+        if p.dim and self._density > self.dense_fraction:
+            # dense with candidates so far: one float64 GEMM serves both the screen and the decision
+            u = self.unit64()
+            tile64 = u[i0:i1] @ u[j0:j1].T
+            np.copyto(cos, tile64, casting="same_kind")
+        else:
+            np.matmul(p.unit[i0:i1], p.unit[j0:j1].T, out=cos)
         diag = i0 == j0
-        kernels.screen_rows(
-            0,
-            i1 - i0,
-            cos,
-            i0,
-            j0,
-            diag,
-            p.has,
-            self.mode,
-            self.data,
-            w.e,
-            w.l,
-            w.s,
-            self.thr_lo,
-            cand,
-            counts,
-        )
+        args = (p.has, self.mode, self.data, w.e, w.l, w.s, self.thr_lo, cand, counts)
+        kernels.screen_rows(0, i1 - i0, cos, i0, j0, diag, *args)
         ci, cj = kernels.gather(cand, counts, i1 - i0, i0, j0)
+        pairs = max(1, (i1 - i0) * (j1 - j0) // (2 if diag else 1))
+        self._density = ci.shape[0] / pairs  # a hint for the next tile (races are harmless)
         if ci.shape[0] == 0:
             return None
-        pairs = (i1 - i0) * (j1 - j0) // (2 if diag else 1)
-        cos64 = np.zeros(0, np.float64)
-        if p.dim and ci.shape[0] > self.dense_fraction * pairs:
+        if tile64 is None and p.dim and ci.shape[0] > self.dense_fraction * pairs:
             u = self.unit64()
-            cos64 = (u[i0:i1] @ u[j0:j1].T)[ci - i0, cj - j0]
+            tile64 = u[i0:i1] @ u[j0:j1].T
+        cos64 = np.zeros(0, np.float64) if tile64 is None else tile64[ci - i0, cj - j0]
         return decide(p, self.mode, self.data, w, ci, cj, cos64, self.thr)

@@ -135,14 +135,26 @@ class ContradictionEngine:
     def _assemble(
         self, p: PackedGeoids, parts: list[Part], thr: float, several_columns: bool
     ) -> TensionPairs:
-        """Concatenate tile results; a stable sort by i restores (i, j) order across column tiles."""
+        """Tile results in (i, j) order: parts of one column tile are ordered already; across column tiles
+        a counting sort by row scatters each part straight into the output (one copy, O(pairs + n))."""
         if not parts:
             return TensionPairs.empty(p.ids, thr, self.weights)
-        cols = [np.concatenate(c) if len(parts) > 1 else c[0] for c in zip(*parts, strict=True)]
-        if several_columns:
-            order = np.argsort(cols[0], kind="stable")
-            cols = [c[order] for c in cols]
-        i, j, t, e, l_, s = cols
+        if len(parts) == 1 or not several_columns:
+            cols = [c[0] if len(parts) == 1 else np.concatenate(c) for c in zip(*parts, strict=True)]
+            i, j, t, e, l_, s = cols
+            return TensionPairs(p.ids, i, j, t, e, l_, s, thr, self.weights)
+        counts = np.zeros(p.n, dtype=np.int64)
+        for part in parts:
+            counts += np.bincount(part[0], minlength=p.n)
+        cursor = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        total = int(counts.sum())
+        out = [np.empty(total, dtype=part_col.dtype) for part_col in parts[0]]
+        while parts:
+            part = parts.pop(0)  # drop each part once scattered (peak memory ~ output + one part)
+            pos = kernels.row_positions(part[0], cursor)
+            for dst, src in zip(out, part, strict=True):
+                dst[pos] = src
+        i, j, t, e, l_, s = out
         return TensionPairs(p.ids, i, j, t, e, l_, s, thr, self.weights)
 
 

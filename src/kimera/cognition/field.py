@@ -8,6 +8,7 @@ candidates with a proven error margin; every candidate is rescored in float64, s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -15,8 +16,15 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from kimera.cognition.engine import cos_error_bound
-from kimera.cognition.field_math import field_properties, neighbour_score
+from kimera.cognition.engine import cos_error_bound, cuda_available
+from kimera.cognition.field_math import (
+    N_FREQ,
+    field_properties,
+    neighbour_score,
+    projection,
+    row_dots,
+    row_props,
+)
 from kimera.cognition.field_pool import NumpyPool, Pool, TorchPool
 
 F64 = npt.NDArray[np.float64]
@@ -65,13 +73,19 @@ class Neighbour(NamedTuple):
 
 
 class FieldStore:
-    """A pool of fixed-dimension embedding slots; freed slots are reused, full pools double in place."""
+    """A pool of fixed-dimension embedding slots; freed slots are reused, full pools double in place.
+
+    `device=None`: float32 numpy slots; `device="cuda"` (or "auto" with a GPU, or "cpu" to test the same
+    code): a torch tensor of `dtype` "float32" or "float16".
+    """
 
     def __init__(
         self, dim: int, capacity: int = 1024, device: str | None = None, dtype: str = "float32"
     ) -> None:
         if dim < 1 or capacity < 1:
             raise ValueError(f"dim and capacity must be >= 1, got {dim}, {capacity}")
+        if device == "auto":  # the GPU when present, else numpy on the CPU
+            device = "cuda" if cuda_available() else None
         self.dim = dim
         self.pool: Pool = (
             NumpyPool(dim, capacity) if device is None else TorchPool(dim, capacity, device, dtype)
@@ -88,6 +102,8 @@ class FieldStore:
         self._high = 0  # slots [0, _high) have been used at least once
         self._faiss: Any = None
         self.grows = 0
+        self._wt = projection(dim)
+        self._k = min(N_FREQ, dim)
 
     # -- capacity ---------------------------------------------------------------------------------
     @property
@@ -132,30 +148,65 @@ class FieldStore:
 
     # -- insert / remove --------------------------------------------------------------------------
     def add(self, field_id: str, embedding: Any) -> FieldState:
-        """Insert one field and return its state."""
-        return self.add_batch([field_id], np.asarray(embedding, dtype=np.float32)[None, :])[0]
+        """Insert one field and return its state (a lean path: O(dim) work, no per-insert reallocation)."""
+        e = np.ascontiguousarray(embedding, dtype=np.float32)
+        if e.shape != (self.dim,):
+            raise ValueError(f"expected an embedding of dimension {self.dim}, got shape {e.shape}")
+        if field_id in self._slot:
+            raise KeyError(f"duplicate field id {field_id!r}; remove it first")
+        st, fr, ph = row_props(e, self._wt, self._k)
+        if not math.isfinite(st):
+            raise ValueError("embedding contains NaN or infinity")
+        if self._free:
+            slot = self._free.pop()
+        else:
+            if self._high == self.capacity:
+                self._grow(self._high + 1)
+            slot = self._high
+            self._high += 1
+        self.pool.write_one(slot, e)
+        self._strength[slot], self._freq[slot], self._phase[slot] = st, fr, ph
+        self._norm[slot] = self.pool.norms(np.array([slot]))[0] if self.pool.lossy else st
+        self._alive[slot] = True
+        self._ids[slot] = field_id
+        self._slot[field_id] = slot
+        if self._faiss is not None:
+            self._faiss_add(np.array([slot], dtype=np.int64))
+        return FieldState(field_id, slot, st, fr, ph)
 
     def add_batch(self, ids: Sequence[str], embeddings: Any) -> FieldStates:
-        """Insert many fields at once (one copy, one float64 pass) and return every new field's state."""
+        """Insert many fields at once (one float64 pass that also stores the rows) and return every new
+        field's state."""
         emb = np.ascontiguousarray(embeddings, dtype=np.float32)
         ids = list(ids)
-        if emb.ndim != 2 or emb.shape[1] != self.dim or emb.shape[0] != len(ids):
-            raise ValueError(f"expected {len(ids)} embeddings of dimension {self.dim}, got shape {emb.shape}")
-        if not np.isfinite(emb).all():
-            raise ValueError("embeddings contain NaN or infinity")
-        if len(set(ids)) != len(ids) or not self._slot.keys().isdisjoint(ids):
+        n = len(ids)
+        if emb.ndim != 2 or emb.shape[1] != self.dim or emb.shape[0] != n:
+            raise ValueError(f"expected {n} embeddings of dimension {self.dim}, got shape {emb.shape}")
+        slots = self._allocate(n)
+        fresh = (
+            n > 0 and int(slots[-1]) - int(slots[0]) == n - 1 and (n < 2 or bool((np.diff(slots) == 1).all()))
+        )
+        new = dict(
+            zip(ids, range(int(slots[0]), int(slots[0]) + n) if fresh else slots.tolist(), strict=True)
+        )
+        if len(new) != n or not self._slot.keys().isdisjoint(new):
+            self._free.extend(slots.tolist())
             dup = next((i for i in ids if i in self._slot), None) or "within the batch"
             raise KeyError(f"duplicate field id ({dup!r}); remove it first")
-        slots = self._allocate(len(ids))
-        strength, freq, phase = field_properties(emb)
-        self.pool.write(slots, emb)
+        host = self.pool.host_array()  # numpy pools: rows are stored during the same pass
+        strength, freq, phase = field_properties(emb, host, slots if host is not None else None)
+        if not np.isfinite(strength).all():  # Σx² is finite iff every float32 element is
+            self._free.extend(slots.tolist())  # give the slots back; the rows written are unreachable
+            raise ValueError("embeddings contain NaN or infinity")
+        if host is None:
+            self.pool.write(slots, emb)
         self._strength[slots] = strength
         self._freq[slots] = freq
         self._phase[slots] = phase
         self._norm[slots] = self.pool.norms(slots) if self.pool.lossy else strength
         self._alive[slots] = True
         self._ids[slots] = ids
-        self._slot.update(zip(ids, slots.tolist(), strict=True))
+        self._slot.update(new)
         if self._faiss is not None:
             self._faiss_add(slots)
         return FieldStates(ids, slots, strength, freq, phase)
@@ -217,10 +268,9 @@ class FieldStore:
         else:
             raise ValueError(f"method must be 'exact' or 'faiss', got {method!r}")
         cand = cand[(cand != self_slot) & self._alive[cand]]
-        rows = self.pool.rows(cand).astype(np.float64)
-        norms = self._norm[cand]
-        denom = norms * qnorm
-        cos = np.where(denom > 0, (rows @ q) / np.where(denom > 0, denom, 1.0), 0.0)
+        rows = np.ascontiguousarray(self.pool.rows(cand), dtype=np.float32)
+        denom = self._norm[cand] * qnorm
+        cos = np.where(denom > 0, row_dots(rows, q) / np.where(denom > 0, denom, 1.0), 0.0)
         score = neighbour_score(cos, self._freq[cand] - qfreq)
         keep = score >= thr
         cand, score, cos = cand[keep], score[keep], cos[keep]

@@ -25,6 +25,13 @@ class Pool:
     def write(self, slots: I64, emb: F32) -> None:
         raise NotImplementedError
 
+    def write_one(self, slot: int, e: F32) -> None:
+        raise NotImplementedError
+
+    def host_array(self) -> F32 | None:
+        """The slots as a writable host float32 array, if they live in one (else None)."""
+        return None
+
     def rows(self, slots: I64) -> F32:
         raise NotImplementedError
 
@@ -55,6 +62,12 @@ class NumpyPool(Pool):
             self.data[slots[0] : slots[-1] + 1] = emb  # contiguous fresh slots: one block copy
         else:
             self.data[slots] = emb
+
+    def write_one(self, slot: int, e: F32) -> None:
+        self.data[slot] = e
+
+    def host_array(self) -> F32 | None:
+        return self.data
 
     def rows(self, slots: I64) -> F32:
         return self.data[slots]
@@ -87,6 +100,9 @@ class TorchPool(Pool):
     def write(self, slots: I64, emb: F32) -> None:
         idx = self.torch.from_numpy(slots).to(self.device)
         self.data[idx] = self.torch.from_numpy(emb).to(self.device, self.dtype)
+
+    def write_one(self, slot: int, e: F32) -> None:
+        self.data[slot] = self.torch.from_numpy(e).to(self.device, self.dtype)
 
     def rows(self, slots: I64) -> F32:
         idx = self.torch.from_numpy(np.asarray(slots, dtype=np.int64)).to(self.device)

@@ -74,7 +74,8 @@ def _embedding(gid: str, emb: Any) -> FloatVector | None:
     if emb is None:
         return None
     try:
-        arr = np.array(emb, dtype=np.float32, copy=True)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf is reported just below
+            arr = np.array(emb, dtype=np.float32, copy=True)
     except (TypeError, ValueError) as exc:
         raise GeoidError(f"geoid {gid!r}: embedding is not a vector of numbers ({exc})") from exc
     if arr.ndim != 1 or arr.size == 0:
@@ -92,7 +93,7 @@ class Geoid:
     geoid_id: str
     semantic_state: dict[str, float] = field(default_factory=dict)
     symbolic_state: dict[str, SymbolicValue] = field(default_factory=dict)
-    embedding: FloatVector | None = None
+    embedding: npt.NDArray[Any] | None = None  # any vector-like in; a read-only float32 vector after init
     metadata: dict[str, Any] = field(default_factory=dict)
     symbolic_kinds: tuple[int, ...] = field(init=False, repr=False)  # per symbolic key, in order
     symbolic_folded: tuple[str | None, ...] = field(init=False, repr=False)  # casefolded strings

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from kimera.cognition.geoid import Geoid, GeoidError
@@ -38,7 +39,7 @@ def _geoid(rec: Any) -> Geoid:
         gid,
         rec.get("semantic_state") or {},
         rec.get("symbolic_state") or {},
-        emb,
+        None if emb is None else np.asarray(emb, dtype=np.float64),  # float64: overflow of float32 is caught
         rec.get("metadata") or {},
     )
 
@@ -53,8 +54,12 @@ def parse_geoid_lines(lines: Iterable[bytes | str], source: str = "<input>") -> 
         if not raw.strip():
             continue
         try:
-            g = _geoid(orjson.loads(raw))
-        except (orjson.JSONDecodeError, GeoidError) as exc:
+            rec = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise GeoidInputError(source, n, f"invalid JSON ({exc})") from exc
+        try:
+            g = _geoid(rec)
+        except GeoidError as exc:
             raise GeoidInputError(source, n, str(exc)) from exc
         if g.geoid_id in first_line:
             raise GeoidInputError(source, n, f"geoid_id {g.geoid_id!r} repeats line {first_line[g.geoid_id]}")

@@ -14,8 +14,7 @@ BITS, MERGE = 0, 1
 _ONE = np.uint64(1)
 
 
-@intrinsic
-def popcount(typingctx: Any, x: Any) -> Any:
+def _popcount(typingctx: Any, x: Any) -> Any:
     """Number of set bits of a uint64 (one POPCNT instruction), as int64."""
     if x != types.uint64:
         return None
@@ -24,6 +23,9 @@ def popcount(typingctx: Any, x: Any) -> Any:
         return builder.ctpop(args[0])
 
     return types.int64(types.uint64), codegen
+
+
+popcount: Any = intrinsic(_popcount)
 
 
 @njit(cache=True)
@@ -149,15 +151,6 @@ def _ls_merge(i, j, size, sp, sk, yp, yk, ykind, ycode):  # type: ignore[no-unty
     return lv, sv
 
 
-@njit(cache=True, inline="always")
-def _ls(i, j, mode, data):  # type: ignore[no-untyped-def]
-    """(L, S) of one pair with whichever key representation `mode` names."""
-    size, bits, ws, wy, wq, sp, sk, yp, yk, ykind, ycode = data
-    if mode == BITS:
-        return _ls_bits(i, j, size, bits, ws, wy, wq)
-    return _ls_merge(i, j, size, sp, sk, yp, yk, ykind, ycode)
-
-
 @njit(cache=True)
 def reciprocals(n):  # type: ignore[no-untyped-def]
     """Tables `inv[k] = 1/k` and `pos[k] = (k > 0)` for k < n (inv[0] = 0): divisions become products."""
@@ -212,7 +205,7 @@ def _screen_row_w1(r, i, j0, start, bj, cos, hasf, size, bits, inv, pos, we, wl,
 def screen_rows(r0, r1, cos, i0, j0, diag, has, mode, data, we, wl, ws, thr_lo, cand, counts):  # type: ignore[no-untyped-def]
     """Rows r0..r1 of a tile: the columns whose tension (float32 cos, exact L and S) reaches `thr_lo`."""
     bj = cos.shape[1]
-    size, bits, nws, nwy, nwq = data[0], data[1], data[2], data[3], data[4]
+    size, bits, nws, nwy, nwq, sp, sk, yp, yk, ykind, ycode = data
     one_word = mode == BITS and nws == 1 and nwy == 1 and nwq == 1
     hasf = has.astype(np.float64)
     top = 2 * (np.max(size) if size.shape[0] else 0) + 64 * nwy + 2
@@ -232,7 +225,10 @@ def screen_rows(r0, r1, cos, i0, j0, diag, has, mode, data, we, wl, ws, thr_lo, 
             e = 0.0
             if hi and has[j]:
                 e = 1.0 - min(max(np.float64(cos[r, col]), 0.0), 1.0)
-            lv, sv = _ls(i, j, mode, data)
+            if mode == BITS:
+                lv, sv = _ls_bits(i, j, size, bits, nws, nwy, nwq)
+            else:
+                lv, sv = _ls_merge(i, j, size, sp, sk, yp, yk, ykind, ycode)
             cand[r, c] = col
             c += we * e + wl * lv + ws * sv >= thr_lo
         counts[r] = c
@@ -270,8 +266,8 @@ def exact_pairs(
 ):  # type: ignore[no-untyped-def]
     """Float64 E, L, S and T of candidates p0..p1, and whether T >= thr (the final decision)."""
     use_cos = cos64.shape[0] > 0
-    one_word = mode == BITS and data[2] == 1 and data[3] == 1 and data[4] == 1
-    size, bits = data[0], data[1]
+    size, bits, nws, nwy, nwq, sp, sk, yp, yk, ykind, ycode = data
+    one_word = mode == BITS and nws == 1 and nwy == 1 and nwq == 1
     for p in range(p0, p1):
         i, j = ci[p], cj[p]
         e = 0.0
@@ -283,14 +279,28 @@ def exact_pairs(
                 e = min(1.0, max(0.0, 1.0 - cs))
         if one_word:
             lv, sv = _ls_w1(i, j, size, bits)
+        elif mode == BITS:
+            lv, sv = _ls_bits(i, j, size, bits, nws, nwy, nwq)
         else:
-            lv, sv = _ls(i, j, mode, data)
+            lv, sv = _ls_merge(i, j, size, sp, sk, yp, yk, ykind, ycode)
         t = we * e + wl * lv + ws * sv
         out_t[p] = t
         out_e[p] = e
         out_l[p] = lv
         out_s[p] = sv
         keep[p] = t >= thr
+
+
+@njit(cache=True, nogil=True)
+def row_positions(i, cursor):  # type: ignore[no-untyped-def]
+    """Destination of each pair in the (i, j)-ordered output: the next free slot of its row (a stable
+    counting sort when parts arrive in column-tile order); `cursor` advances in place."""
+    pos = np.empty(i.shape[0], dtype=np.int64)
+    for k in range(i.shape[0]):
+        r = i[k]
+        pos[k] = cursor[r]
+        cursor[r] += 1
+    return pos
 
 
 @njit(fastmath={"reassoc", "contract"}, cache=True, nogil=True)

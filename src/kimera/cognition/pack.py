@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -62,24 +63,31 @@ def _embeddings(
     geoids: Sequence[Geoid], dim: int | None
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], int]:
     """Stack embeddings (zero rows where missing); every one must have the same dimension."""
-    n = len(geoids)
-    with_emb = [i for i, g in enumerate(geoids) if g.embedding is not None]
-    d = dim
-    for i in with_emb:
-        gd = geoids[i].dim
-        if d is None:
-            d = gd
-        elif gd != d:
-            raise GeoidError(
-                f"geoid {geoids[i].geoid_id!r} (#{i}) has embedding dimension {gd}, expected {d}"
-            )
-    d = d or 0
-    emb = np.zeros((n, d), dtype=np.float32)
-    if with_emb:
-        emb[with_emb] = np.stack([geoids[i].embedding for i in with_emb])  # type: ignore[misc]
-    has = np.zeros(n, dtype=np.bool_)
-    has[with_emb] = True
+    embs = [g.embedding for g in geoids]
+    has = np.fromiter((e is not None for e in embs), dtype=np.bool_, count=len(embs))
+    dims = {e.shape[0] for e in embs if e is not None}
+    if dim is not None:
+        dims.add(dim)
+    if len(dims) > 1:
+        want = dim if dim is not None else next(e.shape[0] for e in embs if e is not None)
+        i, bad = next((i, e.shape[0]) for i, e in enumerate(embs) if e is not None and e.shape[0] != want)
+        raise GeoidError(
+            f"geoid {geoids[i].geoid_id!r} (#{i}) has embedding dimension {bad}, expected {want}"
+        )
+    d = dims.pop() if dims else 0
+    emb = np.zeros((len(embs), d), dtype=np.float32)
+    for i, e in enumerate(embs):
+        if e is not None:
+            emb[i] = e
     return emb, has, d
+
+
+def _ids(items: Iterable[str], vocab: dict[str, int]) -> I64:
+    """Integer ids of strings, numbering new ones in order of first appearance (C-level loops)."""
+    items = list(items)
+    for k in dict.fromkeys(items):
+        vocab.setdefault(k, len(vocab))
+    return np.fromiter(map(vocab.__getitem__, items), dtype=np.int64, count=len(items))
 
 
 def _rows(n: int, lens: I64, ids: I64) -> tuple[I64, npt.NDArray[np.bool_], I64]:
@@ -100,9 +108,7 @@ def _rows(n: int, lens: I64, ids: I64) -> tuple[I64, npt.NDArray[np.bool_], I64]
 def _key_sets(geoids: Sequence[Geoid]) -> KeySets:
     """Semantic key sets restricted to shared keys, plus every set's full size."""
     n = len(geoids)
-    vocab: dict[str, int] = {}
-    put = vocab.setdefault
-    ids = np.fromiter((put(k, len(vocab)) for g in geoids for k in g.semantic_state), dtype=np.int64)
+    ids = _ids(chain.from_iterable(g.semantic_state for g in geoids), {})
     lens = np.fromiter((len(g.semantic_state) for g in geoids), dtype=np.int64, count=n)
     new, keep, ptr = _rows(n, lens, ids)
     key = new[keep].astype(np.int32)
@@ -114,18 +120,12 @@ def _key_sets(geoids: Sequence[Geoid]) -> KeySets:
 def _symbolic_sets(geoids: Sequence[Geoid]) -> SymbolicSets:
     """Shared symbolic keys with each value's kind (bool true/false, number sign, string) and string code."""
     n = len(geoids)
-    vocab: dict[str, int] = {}
-    put = vocab.setdefault
-    ids = np.fromiter((put(k, len(vocab)) for g in geoids for k in g.symbolic_state), dtype=np.int64)
+    ids = _ids(chain.from_iterable(g.symbolic_state for g in geoids), {})
     lens = np.fromiter((len(g.symbolic_state) for g in geoids), dtype=np.int64, count=n)
-    kinds = np.fromiter((x for g in geoids for x in g.symbolic_kinds), dtype=np.int8, count=ids.size)
-    strings: dict[str, int] = {}
-    sput = strings.setdefault
-    codes = np.fromiter(
-        (-1 if s is None else sput(s, len(strings)) for g in geoids for s in g.symbolic_folded),
-        dtype=np.int32,
-        count=ids.size,
-    )
+    kinds = np.fromiter(chain.from_iterable(g.symbolic_kinds for g in geoids), dtype=np.int8, count=ids.size)
+    folded = list(chain.from_iterable(g.symbolic_folded for g in geoids))
+    strings = {x: i for i, x in enumerate(dict.fromkeys(x for x in folded if x is not None))}
+    codes = np.fromiter(map(strings.get, folded, repeat(-1)), dtype=np.int32, count=ids.size)  # type: ignore[arg-type]
     new, keep, ptr = _rows(n, lens, ids)
     key, kind, code = new[keep].astype(np.int32), kinds[keep], codes[keep]
     kernels.sort_segments(ptr, key, kind, code)
