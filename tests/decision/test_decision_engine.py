@@ -74,8 +74,35 @@ def test_ensemble_agreement_is_measured_not_assumed() -> None:
     eng = DecisionEngine("ens", ensemble_choice(make()), DecisionCache(4096, TTL), verify=True)
     hits, agree = _replay_through(eng, ensemble_choice(make()))
     assert hits == eng.checked and agree == eng.agreed
-    # the ensemble reads z-score and trade flow, which the issue's key does not hold: agreement is far from 1
+    # the ensemble reads z-score and trade flow, which the base key does not hold: agreement is far from 1
     assert 0.3 < eng.agreement < 0.95
+    # keyed also on the features it declares (its members' z-score and flow buckets): agreement >= 99%
+    ens = make()
+    assert dict(ens.key_features) == {"zscore": 0.5, "flow": 0.25}
+    full = DecisionEngine("ens", ensemble_choice(ens), DecisionCache(4096, TTL), verify=True,
+                          key_features=ens.key_features)
+    hits, agree = _replay_through(full, ensemble_choice(make()))
+    assert hits == full.checked and agree == full.agreed
+    assert full.agreement >= 0.99
+    assert 0.5 < full.cache.stats().hit_rate < eng.cache.stats().hit_rate  # the finer key hits less often
+
+
+def test_extra_key_features_are_bucketed_and_validated() -> None:
+    rec = btc_replay()
+    q = Quanta()
+    extra = (("zscore", 0.5), ("flow", 0.25))
+    k1, kn = q.key_fn("s", extra[:1]), q.key_fn("s", extra)
+    for f in rec.feats[::101]:
+        k = q.key(f, "s", extra)
+        assert k[:6] == q.key(f, "s") == q.key_fn("s")(f)
+        assert k[6:] == (math.floor(f.zscore / 0.5), math.floor(f.flow / 0.25))
+        assert kn(f) == k and k1(f) == k[:7]
+    with pytest.raises(QuantaError, match="not a MarketFeatures field"):
+        q.key_fn("s", (("nope", 1.0),))
+    with pytest.raises(QuantaError, match="quantum"):
+        q.key_fn("s", (("flow", 0.0),))
+    with pytest.raises(QuantaError, match="repeat"):
+        q.key_fn("s", (("flow", 0.1), ("flow", 0.2)))
 
 
 def test_tiers() -> None:

@@ -162,3 +162,12 @@ def test_score_is_the_weighted_sum_and_bounded() -> None:
         assert all(0.0 <= c <= 1.0 for c in v.components)
         assert v.score == pytest.approx(sum(a * b for a, b in zip(w, v.components, strict=True)), abs=1e-15)
         assert v.suggested_quantity >= 0
+
+
+def test_correlation_survives_underflowing_variances() -> None:
+    # sxx·syy underflows to 0 although both are > 0 (found by the limits fuzz): still a correlation, no crash
+    a = np.zeros(300)
+    a[-1] = -8.59624181e-05
+    b = np.array([0.0, 0.0, 1.32368672e-159])
+    assert C.correlation(a, b, 256) == pytest.approx(float(np.corrcoef(a[-3:], b * 1e150)[0, 1]))
+    assert C.correlation(a, np.array([0.0, 0.0, 5e-324]), 256) in (0.0, -1.0)

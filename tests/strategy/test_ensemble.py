@@ -147,3 +147,85 @@ def test_bad_ensemble_config_is_rejected() -> None:
         Ensemble(INST, [ImbalanceMomentum(INST, Q), ImbalanceMomentum(INST, Q)], Q)
     with pytest.raises(ValueError, match="threshold"):
         ensemble(threshold=1.5)
+
+
+def _traded(d: object) -> int:
+    return d.direction if d.trade else 0  # type: ignore[attr-defined]
+
+
+def test_traded_direction_from_scores_equals_decide_on_every_real_replay_step() -> None:
+    rec = btc_replay()
+    ens = ensemble()
+    nonzero = 0
+    for f in rec.feats:
+        fast = ens.traded_direction([m.score(f) for m in ens.members])  # type: ignore[attr-defined]
+        assert fast == _traded(ens.decide(f))
+        nonzero += fast != 0
+    assert nonzero > 0
+
+
+scores = st.one_of(st.floats(-5, 5, allow_nan=False), st.sampled_from([-2.0, -1.0, -0.999, 0.0, 0.999, 1.0, 2.0]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(scores, min_size=3, max_size=3),
+       st.sampled_from([TensionWeights(), TensionWeights(0.5, 0.25, 0.25), TensionWeights(0.0, 0.0, 1.0),
+                        TensionWeights(0.9, 0.05, 0.05)]),
+       st.sampled_from([0.3, 0.1, 0.05, 0.9]))
+def test_traded_direction_equals_decide_on_random_scores(sc: list[float], w: TensionWeights, calm: float) -> None:
+    ens = ensemble(weights=w, calm_pulse=calm)
+    signals = tuple(Signal(m.strategy_id, *_dc(s)) for m, s in zip(ens.members, sc, strict=True))
+    drafts_ = tuple(member_draft(s, INST.venue) for s in signals)
+    assert ens.traded_direction(sc) == _traded(ens.decide_drafts(signals, drafts_))
+
+
+def _dc(score: float) -> tuple[int, float, float]:
+    a = abs(score)
+    return ((1 if score > 0 else -1) if a >= 1.0 else 0), score, min(1.0, a * 0.5)
+
+
+def test_fast_on_book_emits_the_same_intents_and_last_decision_as_the_full_path() -> None:
+    rec = btc_replay()
+    fast, full = ensemble(), ensemble()
+    full._scores = None  # the general path: decide() on every step
+    n = 0
+    for f in rec.feats:
+        a, b = fast.on_book(None, f), full.on_book(None, f)  # type: ignore[arg-type]
+        assert a == b
+        n += len(a)
+    assert n > 0
+    assert fast.last == full.last
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(scores, min_size=2, max_size=5),
+       st.sampled_from([TensionWeights(), TensionWeights(0.5, 0.25, 0.25), TensionWeights(0.0, 0.0, 1.0)]))
+def test_member_pair_tensions_equal_the_general_path(sc: list[float], w: TensionWeights) -> None:
+    from kimera.strategy.ensemble import member_pair_tensions
+
+    signals = [Signal(f"m{k}", *_dc(s)) for k, s in enumerate(sc)]
+    ds = [member_draft(s, INST.venue) for s in signals]
+    assert member_pair_tensions(signals, ds, w) == all_pair_tensions(ds, w)
+
+
+def test_member_pair_tensions_equal_the_general_path_on_the_replay() -> None:
+    from kimera.strategy.ensemble import member_pair_tensions
+
+    ens = ensemble()
+    for f in btc_replay().feats[::7]:
+        d = ens.decide(f)
+        assert list(d.pairs) == all_pair_tensions(d.drafts, ens.weights)
+        assert member_pair_tensions(d.signals, d.drafts, ens.weights) == list(d.pairs)
+
+
+def test_surge_region_assumed_by_the_fast_path() -> None:
+    from kimera.cognition.pulse import decide
+    from kimera.strategy import ensemble as E
+
+    grid = [k / 400 for k in range(401)]
+    for s in grid:
+        for p in grid:
+            if s <= E._NEVER_SURGE_AT_OR_BELOW:
+                assert decide(p, s) is not Decision.SURGE
+            if s > E._ALWAYS_SURGE_ABOVE and p >= E._SURGE_MIN_PULSE:
+                assert decide(p, s) is Decision.SURGE

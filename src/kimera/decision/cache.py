@@ -57,6 +57,8 @@ class DecisionCache(Generic[V]):
         self.capacity = capacity
         self.ttl_ns = ttl_ns
         self._d: OrderedDict[Hashable, CacheEntry[V]] = OrderedDict()
+        self._move_to_end = self._d.move_to_end
+        self._get = self._d.get
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -65,20 +67,23 @@ class DecisionCache(Generic[V]):
 
     def get(self, key: Hashable, now_ns: int | None = None) -> V | None:
         """The live value for `key`, or None (missing or expired; an expired entry is removed)."""
-        now = time.monotonic_ns() if now_ns is None else now_ns
-        with self._lock:
-            e = self._d.get(key)
-            if e is None:
-                self.misses += 1
-                return None
-            if now - e.created_ns >= self.ttl_ns:
+        if now_ns is None:
+            now_ns = time.monotonic_ns()
+        lock = self._lock
+        lock.acquire()  # (explicit acquire/release: measured cheaper than `with` on the hot path)
+        try:
+            e = self._get(key)
+            if e is not None and now_ns - e[1] < self.ttl_ns:  # the common case first: a live entry
+                self._move_to_end(key)
+                self.hits += 1
+                return e[0]
+            if e is not None:
                 del self._d[key]
                 self.expirations += 1
-                self.misses += 1
-                return None
-            self._d.move_to_end(key)
-            self.hits += 1
-            return e.value
+            self.misses += 1
+            return None
+        finally:
+            lock.release()
 
     def put(self, key: Hashable, value: V, now_ns: int | None = None) -> None:
         """Store `value` made at `now_ns`, evicting the least recently used entry when full."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Generic, NamedTuple, TypeVar
 
 from kimera.decision.cache import DecisionCache
-from kimera.decision.quantize import Quanta
+from kimera.decision.quantize import KeyFeatures, Quanta
 from kimera.features import MarketFeatures
 from kimera.strategy import Ensemble, ImbalanceMomentum
 
@@ -55,11 +55,13 @@ def ensemble_choice(ensemble: Ensemble) -> Callable[[MarketFeatures], Choice]:
 
 
 class DecisionEngine(Generic[V]):
-    """Decisions of one strategy through a `DecisionCache` keyed by `Quanta.key(features, strategy_id)`."""
+    """Decisions of one strategy through a `DecisionCache` keyed by `Quanta.key(features, strategy_id,
+    key_features)`: `key_features` are the extra (feature, quantum) pairs the decision reads (a strategy's
+    `key_features`), so a strategy that reads more than the base key is keyed on what it reads."""
 
     def __init__(
         self, strategy_id: str, decide: Callable[[MarketFeatures], V], cache: DecisionCache[V],
-        quanta: Quanta | None = None, verify: bool = False,
+        quanta: Quanta | None = None, verify: bool = False, key_features: KeyFeatures = (),
     ) -> None:
         if not strategy_id:
             raise ValueError("DecisionEngine needs a non-empty strategy_id")
@@ -67,13 +69,15 @@ class DecisionEngine(Generic[V]):
         self.uncached = decide
         self.cache = cache
         self.quanta = quanta or Quanta()
+        self.key_features = tuple(key_features)
+        self.key = self.quanta.key_fn(strategy_id, self.key_features)
         self.verify = verify
         self.checked = 0
         self.agreed = 0
 
     def decide(self, f: MarketFeatures) -> V:
         """The decision for `f` at its own time `f.recv_ns`: cached when a live entry exists."""
-        key = self.quanta.key(f, self.strategy_id)
+        key = self.key(f)
         v = self.cache.get(key, f.recv_ns)
         if v is not None:
             if self.verify:

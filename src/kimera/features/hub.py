@@ -19,6 +19,8 @@ class FeatureHub:
         self.instrument_for = instruments
         self.config = config or FeatureConfig()
         self.engines: dict[str, FeatureEngine] = {}
+        self._by_pair: dict[tuple[str, str], FeatureEngine] = {}  # (venue, symbol) -> engine, for trades
+        self._by_id: dict[int, tuple[Instrument, FeatureEngine]] = {}  # id(instrument) -> engine, for books
 
     def engine(self, instrument: Instrument) -> FeatureEngine:
         """The engine of an instrument, created on first use."""
@@ -29,17 +31,25 @@ class FeatureHub:
 
     def on_book(self, u: BookUpdate) -> MarketFeatures | None:
         """Fold a book update in and return the instrument's features."""
-        return self.engine(u.book.instrument).on_book(u.book, u.recv_ns)
+        book = u.book
+        inst = book.instrument
+        hit = self._by_id.get(id(inst))
+        if hit is None or hit[0] is not inst:  # (the instrument is held in the entry, so its id stays unique)
+            hit = self._by_id[id(inst)] = (inst, self.engine(inst))
+        return hit[1].on_book(book, u.recv_ns)
 
     def _on_book_event(self, u: BookUpdate) -> None:
         self.on_book(u)
 
     def on_trade(self, t: Trade) -> None:
         """Fold a trade into its instrument's flow."""
-        key = f"{t.venue}:{t.symbol}"
-        eng = self.engines.get(key)
+        pair = (t.venue, t.symbol)
+        eng = self._by_pair.get(pair)
         if eng is None:
-            eng = self.engine(self.instrument_for(t.venue, t.symbol))
+            eng = self.engines.get(f"{t.venue}:{t.symbol}")
+            if eng is None:
+                eng = self.engine(self.instrument_for(t.venue, t.symbol))
+            self._by_pair[pair] = eng
         eng.on_trade(t)
 
     def latest(self, key: str) -> MarketFeatures | None:

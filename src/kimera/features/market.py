@@ -104,6 +104,7 @@ class FeatureEngine:
         self._since_exact = 0
         self._n = 0
         self._flow: deque[tuple[int, float]] = deque()
+        self._flow_window_ns = cfg.flow_window_ns
         self._flow_signed = 0.0
         self._flow_total = 0.0
         self.last: MarketFeatures | None = None
@@ -115,11 +116,21 @@ class FeatureEngine:
         if not size >= 0.0:  # also catches NaN
             raise FeatureError(f"{self.key}: trade {t.trade_id} has negative size {t.size}")
         signed = size if t.side is Side.BUY else -size
-        self._flow.append((t.recv_ns, signed))
+        now = t.recv_ns
+        flow = self._flow
+        flow.append((now, signed))
         self._flow_signed += signed
         self._flow_total += size
-        self.volumes.push(size)
-        self._evict(t.recv_ns)
+        v = self.volumes  # `Ring.push(size)`, inlined (the volume history's leaving value is not needed)
+        h, cap = v.head, v.capacity
+        v.buf[h] = size
+        v.buf[h + cap] = size
+        h += 1
+        v.head = 0 if h == cap else h
+        if v.count < cap:
+            v.count += 1
+        if flow[0][0] <= now - self._flow_window_ns:  # (`_evict`'s test, inlined: most trades evict none)
+            self._evict(now)
 
     def _evict(self, now_ns: int) -> None:
         cutoff = now_ns - self.config.flow_window_ns
@@ -161,41 +172,67 @@ class FeatureEngine:
         now_s = (recv_ns - self._t0) * 1e-9  # seconds since the first update: exact enough for spans
         lm = math.log(mid)
         r = 0.0
+        # the three rings are pushed inline (`Ring.push` semantics; returns and starts move in lockstep)
+        rets = self.returns
+        cap = rets.capacity
         if self._prev_log == self._prev_log:  # not NaN: we have a previous mid
             r = lm - self._prev_log
+            h = rets.head
+            rb, sb = rets.buf, self.starts.buf
+            full = rets.count == cap
+            old_r = rb[h] if full else 0.0
+            rb[h] = r
+            rb[h + cap] = r
             start = self._prev_s
-            old_r = self.returns.push(r)
-            self.starts.push(start)
+            sb[h] = start
+            sb[h + cap] = start
+            h += 1
+            rets.head = self.starts.head = 0 if h == cap else h
+            if not full:
+                rets.count = self.starts.count = rets.count + 1
             self._n += 1
             self._sum_r += r - old_r
             self._sum_r2 += r * r - old_r * old_r
-            self._sum_short += r - (self.returns.ago(cfg.short) if self.returns.count > cfg.short else 0.0)
+            short = cfg.short
+            self._sum_short += r - (rb[rets.head + cap - 1 - short] if rets.count > short else 0.0)
         else:
             self._anchor = lm
         self._prev_log = lm
         self._prev_s = now_s
         x = lm - self._anchor
-        old_x = self.logmid.push(x)
+        lr = self.logmid
+        lcap = lr.capacity
+        h = lr.head
+        xb = lr.buf
+        old_x = xb[h] if lr.count == lcap else 0.0
+        xb[h] = x
+        xb[h + lcap] = x
+        h += 1
+        lr.head = 0 if h == lcap else h
+        if lr.count < lcap:
+            lr.count += 1
         self._sum_x += x - old_x
         self._sum_x2 += x * x - old_x * old_x
         self._since_exact += 1
         if self._since_exact >= cfg.window:
             self._exact()
 
-        n = self.returns.count
+        n = rets.count
         vol = 0.0
         if n:
-            span = now_s - self.starts.ago(n - 1)
+            span = now_s - self.starts.buf[self.starts.head + cap - n]  # `starts.ago(n - 1)`: the oldest start
             if span > 0.0:
                 vol = math.sqrt(max(self._sum_r2, 0.0) / span * cfg.seconds_per_year)
-        m = self.logmid.count
+        m = lr.count
         z = 0.0
         if m >= 2:
             mean = self._sum_x / m
             var = self._sum_x2 / m - mean * mean
             if var > 1e-300:
                 z = (x - mean) / math.sqrt(var)
-        self._evict(recv_ns)
+        fl = self._flow
+        if fl and fl[0][0] <= recv_ns - self._flow_window_ns:
+            self._evict(recv_ns)
         ft = self._flow_total
         flow = self._flow_signed / ft if ft > 0.0 else 0.0
         if flow > 1.0:

@@ -61,7 +61,12 @@ def _pearson(x, y):  # type: ignore[no-untyped-def]
         sxy += dx * dy
     if sxx <= 0.0 or syy <= 0.0:
         return 0.0
-    r = sxy / math.sqrt(sxx * syy)
+    den = math.sqrt(sxx * syy)
+    if den == 0.0:  # sxx·syy underflowed (tiny, denormal deviations): take the roots apart
+        den = math.sqrt(sxx) * math.sqrt(syy)
+        if den == 0.0:
+            return 0.0
+    r = sxy / den
     if r != r:  # NaN in an input: let the caller name it
         return r
     return max(-1.0, min(1.0, r))

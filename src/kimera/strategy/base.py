@@ -58,6 +58,10 @@ class SignalStrategy(Strategy, ABC):
     confidence >= `min_confidence`; size = `base_quantity` × confidence, rounded down to the lot.
     """
 
+    key_features: tuple[tuple[str, float], ...] = ()
+    """Features this strategy's decision reads beyond the decision cache's base key (price, volatility,
+    trend sign, top-5 imbalance), with the quantum to bucket each by: (MarketFeatures field, quantum)."""
+
     def __init__(
         self, strategy_id: str, instrument: Instrument, base_quantity: int, min_confidence: float = 0.0
     ) -> None:
@@ -69,6 +73,7 @@ class SignalStrategy(Strategy, ABC):
             raise ValueError(f"{strategy_id}: min_confidence must be in [0, 1], got {min_confidence!r}")
         self.strategy_id = strategy_id
         self.instrument = instrument
+        self._inst_key = instrument.key
         self.base_quantity = base_quantity
         self.min_confidence = min_confidence
         self._last_direction = 0
@@ -78,7 +83,7 @@ class SignalStrategy(Strategy, ABC):
         """This strategy's view of the current features."""
 
     def on_book(self, update: BookUpdate, features: MarketFeatures) -> Sequence[OrderIntent]:
-        if features.symbol != self.instrument.key:
+        if features.symbol != self._inst_key:
             return NO_INTENTS
         s = self.signal(features)
         return self.intents_for(s.direction, s.confidence, (s,), 0.0, features.recv_ns)

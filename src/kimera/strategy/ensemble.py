@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Mapping, Sequence
+from operator import mul
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +28,7 @@ from kimera.features import MarketFeatures
 from kimera.model import Instrument
 from kimera.strategy.base import NO_INTENTS, SignalStrategy
 from kimera.strategy.intent import OrderIntent, Signal
+from kimera.strategy.signals import ScoredSignal
 from kimera.strategy.tension import GeoidDraft, PairTension, all_pair_tensions
 
 SEMANTIC_KEYS = ("conviction", "doubt", "stretch")
@@ -35,6 +37,11 @@ _F3 = struct.Struct("3f")  # float32 rounding of the 3-d stance, as `Geoid` stor
 _DIRECTION = {d: MappingProxyType({"direction": d}) for d in (-1, 0, 1)}
 _META: dict[tuple[str, str], Mapping[str, Any]] = {}
 _new = tuple.__new__  # NamedTuple from a tuple in C
+_FN: dict[int, struct.Struct] = {}  # float32 rounding of n members' embeddings at once (3n floats)
+# cognition `decide`'s surge region, as the ensemble's fast path relies on it (tested against `decide`)
+_SURGE_MIN_PULSE = 0.3
+_NEVER_SURGE_AT_OR_BELOW = 0.6
+_ALWAYS_SURGE_ABOVE = 0.7
 
 
 def member_draft(s: Signal, venue: str) -> GeoidDraft:
@@ -52,6 +59,35 @@ def member_draft(s: Signal, venue: str) -> GeoidDraft:
     if meta is None:
         meta = _META[(s.name, venue)] = MappingProxyType({"source": s.name, "venue": venue})
     return _new(GeoidDraft, (s.name, sem, _DIRECTION[d], emb, meta))
+
+
+def member_pair_tensions(
+    signals: Sequence[Signal], drafts: Sequence[GeoidDraft], weights: TensionWeights
+) -> list[PairTension]:
+    """`all_pair_tensions(drafts, weights)` for drafts made by `member_draft(signals[k], venue)`, exactly (the
+    same operations in the same order), without the general path's key-set work: every member draft has the
+    semantic keys `SEMANTIC_KEYS` (L = 0) and the one symbolic key `direction` (S = 1 for opposite non-zero
+    directions, else 0). Tested equal to the general path on the real replay and on random signals."""
+    n = len(drafts)
+    if n < 2:
+        return []
+    embs = [d.embedding for d in drafts]
+    norms = [math.hypot(*e) for e in embs]  # type: ignore[misc]  # member drafts always have an embedding
+    ds = [s.direction for s in signals]
+    we, wl, ws = weights.e, weights.l, weights.s
+    out: list[PairTension] = []
+    for i in range(n):
+        ei, ni, di = embs[i], norms[i], ds[i]
+        for j in range(i + 1, n):
+            nj, dj = norms[j], ds[j]
+            if ni == 0.0 or nj == 0.0:
+                e = 1.0
+            else:
+                e = 1.0 - math.fsum(map(mul, ei, embs[j])) / (ni * nj)  # type: ignore[arg-type]
+                e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
+            s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
+            out.append(_new(PairTension, (i, j, we * e + wl * 0.0 + ws * s, e, 0.0, s)))
+    return out
 
 
 class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
@@ -94,10 +130,27 @@ class Ensemble(SignalStrategy):
         if not 0.0 < calm_pulse <= 1.0:
             raise ValueError(f"{strategy_id}: calm_pulse must be in (0, 1], got {calm_pulse!r}")
         self.members = tuple(members)
+        kf: dict[str, float] = {}
+        for mem in members:  # the ensemble's decision reads every member's features (finest quantum wins)
+            for name, q in mem.key_features:
+                kf[name] = min(q, kf.get(name, q))
+        self.key_features = tuple(kf.items())
         self.threshold = threshold
         self.weights = weights or TensionWeights()
         self.calm_pulse = calm_pulse
-        self.last: EnsembleDecision | None = None
+        self._last: EnsembleDecision | None = None
+        self._pending: MarketFeatures | None = None  # features whose decision `last` computes on demand
+        # members whose signal is `_scored(id, score(f))` let `on_book` decide from the bare scores
+        scored = [m for m in members if isinstance(m, ScoredSignal)]
+        self._scores = tuple(m.score for m in scored) if len(scored) == len(members) else None
+
+    @property
+    def last(self) -> EnsembleDecision | None:
+        """The decision at the latest step (`on_book`'s fast path leaves it to be computed here, on demand)."""
+        f = self._pending
+        if f is not None:
+            self.decide(f)
+        return self._last
 
     def signal(self, f: MarketFeatures) -> Signal:
         """The ensemble's own signal (direction and confidence of its decision; 0 when it abstains)."""
@@ -109,11 +162,15 @@ class Ensemble(SignalStrategy):
         venue = self.instrument.venue
         signals = tuple([m.signal(f) for m in self.members])
         drafts = tuple([member_draft(s, venue) for s in signals])
-        return self.decide_drafts(signals, drafts)
+        return self.decide_drafts(signals, drafts, member_pair_tensions(signals, drafts, self.weights))
 
-    def decide_drafts(self, signals: tuple[Signal, ...], drafts: tuple[GeoidDraft, ...]) -> EnsembleDecision:
-        """The decision from given member signals and their geoids (the step after encoding)."""
-        pairs = all_pair_tensions(drafts, self.weights)
+    def decide_drafts(
+        self, signals: tuple[Signal, ...], drafts: tuple[GeoidDraft, ...], pairs: list[PairTension] | None = None
+    ) -> EnsembleDecision:
+        """The decision from given member signals and their geoids (the step after encoding); `pairs`, when
+        given, are those drafts' `all_pair_tensions` (computed here otherwise)."""
+        if pairs is None:
+            pairs = all_pair_tensions(drafts, self.weights)
         thr = self.threshold
         n_tense = 0
         # pulse = min(1, T·(1 + 0.5·min(m/20, 1))) grows with T and m: find the pair with the largest raw
@@ -151,12 +208,85 @@ class Ensemble(SignalStrategy):
         d = EnsembleDecision(
             trade, direction, frac, confidence, p_max, stability, verdict, rate, signals, tuple(pairs), drafts, why
         )
-        self.last = d
+        self._last = d
+        self._pending = None
         return d
 
+    def traded_direction(self, scores: Sequence[float]) -> int | None:
+        """`decide`'s traded direction (its `direction` when it trades, else 0) from the members' bare scores,
+        with the same arithmetic in the same order but no `Signal`, geoid or pair objects: only the pulse
+        of the most tense pair and the stability are needed. None when a score is not finite (the full path
+        then raises as `Signal` does). Valid for `ScoredSignal` members with the `member_draft` geoids."""
+        net = 0.0
+        active = 0.0
+        ds: list[int] = []
+        stance: list[float] = []
+        for sc in scores:
+            if not math.isfinite(sc):
+                return None
+            a = abs(sc)
+            d = (1 if sc > 0 else -1) if a >= 1.0 else 0
+            c = min(1.0, a * 0.5)
+            net += d * c
+            active += c if d else 0.0
+            ds.append(d)
+            stance += (d * c, 1.0 - c * abs(d), math.tanh(sc))
+        if net == 0.0:
+            return 0
+        direction = 1 if net > 0 else -1
+        stability = min(1.0, abs(net) / active)  # active > 0: some member has a direction
+        w = self.weights
+        m = float(len(SEMANTIC_KEYS))  # 0.5·(m_i + m_j): every member draft has the same semantic keys
+        # Shortcuts from `decide`'s surge region (cognition: never SURGE at stability <= 0.6; always SURGE at
+        # pulse >= 0.3 when stability > 0.7; `test_surge_region_assumed_by_the_fast_path` checks both):
+        if stability > _ALWAYS_SURGE_ABOVE and self.calm_pulse >= _SURGE_MIN_PULSE:
+            return direction  # pulse < calm: trade; pulse >= calm >= 0.3: SURGE
+        # opposite members give S = 1, so the most tense pair's T >= w.s (E >= 0 only adds) and the pulse is at
+        # least `floor`; when that already reaches calm, the decision at low stability is buffer/collapse
+        if stability <= _NEVER_SURGE_AT_OR_BELOW and 1 in ds and -1 in ds:
+            floor = min(1.0, min(1.0, w.s) * (1.0 + 0.5 * min(m / 20.0, 1.0)))
+            if floor >= self.calm_pulse:
+                return 0
+        st = _FN.get(len(stance))
+        if st is None:
+            st = _FN[len(stance)] = struct.Struct(f"{len(stance)}f")
+        flat = st.unpack(st.pack(*stance))  # float32 rounding of every member's embedding in one call
+        embs = [flat[k : k + 3] for k in range(0, len(flat), 3)]
+        we, wl, ws = w.e, w.l, w.s
+        norms = [math.hypot(*e) for e in embs]
+        n = len(embs)
+        amp = 1.0 + 0.5 * (m / 20.0 if m < 20.0 else 1.0)
+        best_t, best_raw = 0.0, -1.0
+        for i in range(n):
+            ei, ni, di = embs[i], norms[i], ds[i]
+            for j in range(i + 1, n):
+                nj, dj = norms[j], ds[j]
+                if ni == 0.0 or nj == 0.0:
+                    e = 1.0
+                else:
+                    e = 1.0 - math.fsum(map(mul, ei, embs[j])) / (ni * nj)
+                    e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
+                s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
+                t = we * e + wl * 0.0 + ws * s
+                raw = t * amp
+                if raw > best_raw:
+                    best_t, best_raw = t, raw
+        t = min(1.0, best_t)  # cognition's `pulse(t, m)`, inlined (t is in [0, 1] here)
+        p_max = min(1.0, t * (1.0 + 0.5 * min(m / 20.0, 1.0)))
+        if p_max < self.calm_pulse:
+            return direction
+        return direction if decide(p_max, stability) is Decision.SURGE else 0
+
     def on_book(self, update: BookUpdate, features: MarketFeatures) -> Sequence[OrderIntent]:
-        if features.symbol != self.instrument.key:
+        if features.symbol != self._inst_key:
             return NO_INTENTS
+        fast = self._scores
+        if fast is not None:
+            traded = self.traded_direction([score(features) for score in fast])
+            if traded is not None and (traded == self._last_direction or traded == 0):
+                self._last_direction = traded  # no intent: what `intents_for` would do with this direction
+                self._pending = features
+                return NO_INTENTS
         d = self.decide(features)
         direction = d.direction if d.trade else 0
         return self.intents_for(direction, d.confidence, d.signals, d.tension_rate, features.recv_ns, d.size_fraction)

@@ -33,6 +33,10 @@ class StrategyRunner:
                 if t.interval_ns <= 0:
                     raise ValueError(f"{s.strategy_id}: timer {t.name!r} interval must be > 0, got {t.interval_ns}")
                 self._timers.append((-1, k, s, t.name, t.interval_ns))
+        # strategies that override a callback (the base ones return no intents): only these are called
+        self._on_trade = tuple(s.on_trade for s in self.strategies if type(s).on_trade is not Strategy.on_trade)
+        self._features_on_trade = features.on_trade
+        self._on_bar = tuple(s.on_bar for s in self.strategies if type(s).on_bar is not Strategy.on_bar)
 
     def attach(self, bus: MessageBus) -> None:
         """Subscribe features and strategies to the bus."""
@@ -62,22 +66,31 @@ class StrategyRunner:
 
     def on_book(self, u: BookUpdate) -> None:
         """Features, then each strategy's `on_book`."""
-        self._fire_timers(u.recv_ns)
+        if self._timers:
+            self._fire_timers(u.recv_ns)
         f = self.features.on_book(u)
         if f is None:
             return
         for s in self.strategies:
-            self._emit(s.on_book(u, f))
+            out = s.on_book(u, f)
+            if out:
+                self._emit(out)
 
     def on_trade(self, t: Trade) -> None:
         """Flow features, then each strategy's `on_trade`."""
-        self._fire_timers(t.recv_ns)
-        self.features.on_trade(t)
-        for s in self.strategies:
-            self._emit(s.on_trade(t))
+        if self._timers:
+            self._fire_timers(t.recv_ns)
+        self._features_on_trade(t)
+        for on_trade in self._on_trade:
+            out = on_trade(t)
+            if out:
+                self._emit(out)
 
     def on_bar(self, b: Bar) -> None:
         """Each strategy's `on_bar`."""
-        self._fire_timers(b.recv_ns or b.end_ns)
-        for s in self.strategies:
-            self._emit(s.on_bar(b))
+        if self._timers:
+            self._fire_timers(b.recv_ns or b.end_ns)
+        for on_bar in self._on_bar:
+            out = on_bar(b)
+            if out:
+                self._emit(out)
