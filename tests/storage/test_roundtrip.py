@@ -129,21 +129,21 @@ def test_duckdb_views_give_the_events_values(name: str, written_stores: dict[str
     snaps = [e for e in events if isinstance(e, BookSnapshot)]
     got = con.execute("SELECT count(*), sum(last_update_id) FROM book_delta").fetchone()
     assert got == (len(deltas), sum(d.last_update_id for d in deltas))
-    got = con.execute("SELECT side, count(*), sum(price), sum(size), sum(price * level) FROM book_delta_levels "
-                      "GROUP BY side ORDER BY side").fetchall()
+    levels = con.execute("SELECT side, count(*), sum(price), sum(size), sum(price * level) FROM book_delta_levels "
+                         "GROUP BY side ORDER BY side").fetchall()
     exp = []
     for side in ("ask", "bid"):
         lv = [(i, p, q) for d in deltas for i, (p, q) in enumerate(d.asks if side == "ask" else d.bids, 1)]
         if lv:
             exp.append((side, len(lv), sum(p for _, p, _ in lv), sum(q for _, _, q in lv), sum(p * i for i, p, _ in lv)))
-    assert got == exp
+    assert levels == exp
     got = con.execute("SELECT count(*), sum(price), sum(size), count(*) FILTER (WHERE side = 'BUY') FROM trade").fetchone()
     assert got == (len(trades), sum(t.price for t in trades) or None, sum(t.size for t in trades) or None,
                    sum(1 for t in trades if t.side == 1))
     got = con.execute("SELECT count(*), sum(bid_px), sum(ask_qty) FROM quote").fetchone()
     assert got == (len(quotes), sum(q.bid_px for q in quotes) or None, sum(q.ask_qty for q in quotes) or None)
-    got = con.execute("SELECT bid_px, ask_sz FROM book_snapshot ORDER BY seq").fetchall()
-    assert got == [([p for p, _ in s.bids], [q for _, q in s.asks]) for s in snaps]
+    snap_rows = con.execute("SELECT bid_px, ask_sz FROM book_snapshot ORDER BY seq").fetchall()
+    assert snap_rows == [([p for p, _ in s.bids], [q for _, q in s.asks]) for s in snaps]
     inst = resolve_instrument(*_stream(events))
     assert con.execute("SELECT price_decimals, size_decimals FROM instruments").fetchall() == [
         (inst.price_decimals, inst.size_decimals)]

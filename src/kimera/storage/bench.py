@@ -108,7 +108,7 @@ def bench_dataset(name: str, folder: str, files: tuple[str, ...], venue: str) ->
             w.write_many(events)
         t_write = time.perf_counter() - t0
         t0 = time.perf_counter()
-        compact(root, compression_level=9, fsync=False)
+        compact(root, fsync=False)
         t_compact = time.perf_counter() - t0
         store = TickStore(root)
         on_disk = sum(p.stat().st_size for p in root.rglob("*.parquet"))

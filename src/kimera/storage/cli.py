@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
     @store.command("compact")
     def compact_cmd(
         root: Path = typer.Option(DEFAULT_ROOT, "--root", help="store directory"),
-        level: int = typer.Option(9, "--level", help="zstd level of the merged files"),
+        level: int = typer.Option(19, "--level", help="zstd level of the merged files"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Merge each day's small flush files into one file and remove crash leftovers."""

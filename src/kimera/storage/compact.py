@@ -110,7 +110,7 @@ def _merge(parts: list[Part], kind: str, compression_level: int, row_group_rows:
 
 
 def compact(root: str | Path, kind: str | None = None, venue: str | None = None, symbol: str | None = None,
-            min_files: int = 2, compression_level: int = 9, row_group_rows: int = 500_000,
+            min_files: int = 2, compression_level: int = 19, row_group_rows: int = 500_000,
             fsync: bool = True) -> CompactionReport:
     """Merge every day partition with at least `min_files` live files into one; clean up leftovers."""
     report = CompactionReport()

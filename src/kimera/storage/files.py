@@ -14,7 +14,7 @@ from kimera.storage.codec import stored_schema, write_options
 from kimera.storage.errors import CorruptFileError, SchemaMismatchError
 from kimera.storage.layout import tmp_name
 
-FORMAT = "kimera-ticks/1"
+FORMAT = "kimera-ticks/2"  # 2: level prices stored as within-row differences
 _META_KEYS = ("format", "kind", "venue", "symbol", "price_decimals", "size_decimals", "events", "decoded_bytes")
 
 
@@ -92,7 +92,7 @@ def write_file(final: Path, table: pa.Table, meta: FileMeta, compression_level: 
 def open_file(path: Path, kind: str) -> tuple[pq.ParquetFile, FileMeta]:
     """Open a store file and check it is a complete Parquet file of `kind` with exactly the expected columns."""
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=True)  # one read per column chunk range (measured faster)
     except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
         raise CorruptFileError(path, f"not a complete Parquet file (truncated or damaged?): {exc}") from exc
     schema = pf.schema_arrow
