@@ -200,5 +200,21 @@ def test_live_binance_decoder_gives_the_adapters_events() -> None:
             continue
         expected = adapter.parse(orjson.loads(raw), recv_ns)
         assert feed.decode(raw.decode(), recv_ns) == [expected]
+        assert feed.decode(raw, recv_ns) == [expected]  # picows hands over bytes
         compared += 1
     assert compared > 3000
+    # unusual strings take the strict path: same numbers, or the same clear errors
+    base = '{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":5,"u":6,'
+    for b in ('[["60000.1","0.5"]]', '[["60000.10000000","2"]]', '[["1e3","1.00000000"]]', '[["+1.00000000","1.0"]]',
+              '[["1_0.00000000","1.00000000"]]', '[[" 1.00000000","1.00000000"]]', '[["0.00000000","1.00000000"]]',
+              '[["-1.00000000","1.00000000"]]', '[["60000.00000000","-1.00000000"]]'):
+        msg = base + f'"b":{b},"a":[]}}}}'
+        try:
+            want: object = adapter.parse(orjson.loads(msg), 7)
+        except ValueError as exc:
+            want = type(exc)
+        try:
+            got: object = feed.decode(msg, 7)
+        except ValueError as exc:
+            got = type(exc)
+        assert got == want or got == [want], (b, got, want)

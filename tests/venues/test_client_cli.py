@@ -7,11 +7,12 @@ import itertools
 import random
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from kimera.cli import app
 from kimera.venues.feeds import make_feed
-from kimera.venues.stream import Backoff, StreamClient, StreamConfig
+from kimera.venues.stream import Backoff, StreamClient, StreamConfig, picows_available, resolve_transport
 
 
 def test_stream_command_with_emulator_needs_no_internet() -> None:
@@ -41,11 +42,16 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
     assert b.next() <= 0.1
 
 
-def test_client_backs_off_while_nothing_listens() -> None:
+@pytest.mark.parametrize("transport", ["websockets", "picows"])
+def test_client_backs_off_while_nothing_listens(transport: str) -> None:
+    if transport == "picows" and not picows_available():
+        pytest.skip("picows not installed")
+
     async def main() -> StreamClient:
         # a port nobody listens on: every connect fails and the client retries with growing delays
         client = StreamClient(make_feed("kraken", "XBT/USD"), "ws://127.0.0.1:9",
-                              config=StreamConfig(backoff_base_s=0.05, backoff_cap_s=0.2, open_timeout_s=1))
+                              config=StreamConfig(backoff_base_s=0.05, backoff_cap_s=0.2, open_timeout_s=1,
+                                                  transport=transport))
         await client.run(1.0)
         return client
 
@@ -53,6 +59,13 @@ def test_client_backs_off_while_nothing_listens() -> None:
     h = client.health
     assert h.connects == 0 and 3 <= h.reconnects <= 25 and h.state == "stopped"
     assert h.last_error is not None and not client.book.trusted
+
+
+def test_transport_choice() -> None:
+    assert resolve_transport("websockets") == "websockets"
+    assert resolve_transport("auto") == ("picows" if picows_available() else "websockets")
+    with pytest.raises(ValueError, match="unknown transport"):
+        resolve_transport("curl")
 
 
 def test_random_fault_plan_is_spread_and_reproducible() -> None:

@@ -22,8 +22,12 @@ from kimera.venues import binance, kraken
 from kimera.venues.feeds import make_feed
 from kimera.venues.registry import resolve_instrument, venue_spec
 from kimera.venues.rest import RestClient
-from kimera.venues.stream import StreamClient, StreamConfig
+from kimera.venues.stream import StreamClient, StreamConfig, picows_available
 from tests.conftest import data_path
+
+# both transports give the same behaviour; picows is optional
+TRANSPORTS = ["websockets", pytest.param("picows", marks=pytest.mark.skipif(not picows_available(),
+                                                                             reason="picows not installed"))]
 
 
 def spot_capture() -> Path:
@@ -89,7 +93,8 @@ def replay_book(events: list[Event], key: str) -> OrderBook:
     return eng.books.books[key].book
 
 
-async def run_binance(faults: FaultPlan | None, stale_after: float) -> tuple[StreamClient, Emulator, Lockstep]:
+async def run_binance(faults: FaultPlan | None, stale_after: float,
+                      transport: str = "auto", preencode: bool = False) -> tuple[StreamClient, Emulator, Lockstep]:
     events = list(spot_events())
     lock = Lockstep(events, binance.VENUE, "BTCUSDT")
     seen_snapshots = 0
@@ -100,9 +105,11 @@ async def run_binance(faults: FaultPlan | None, stale_after: float) -> tuple[Str
         seen_snapshots = sb.snapshots
         lock.check(sb, full)
 
-    async with Emulator("binance", Source(events, name="binance spot capture"), faults=faults) as emu:
+    async with Emulator("binance", Source(events, name="binance spot capture"), faults=faults,
+                        preencode=preencode) as emu:
         client = StreamClient(make_feed("binance", "BTCUSDT"), emu.ws_url, emu.http_url, on_book=on_book,
-                              config=StreamConfig(stale_after_s=stale_after, backoff_base_s=0.05, resync_timeout_s=1.0))
+                              config=StreamConfig(stale_after_s=stale_after, backoff_base_s=0.05, resync_timeout_s=1.0,
+                                                  transport=transport))
         task = asyncio.create_task(client.run())
         await emu.wait_finished(90)
         final = emu.book().last_update_id
@@ -115,8 +122,9 @@ async def run_binance(faults: FaultPlan | None, stale_after: float) -> tuple[Str
     return client, emu, lock
 
 
-def test_binance_capture_over_websockets_equals_file_replay() -> None:
-    client, _emu, lock = asyncio.run(run_binance(None, stale_after=5.0))
+@pytest.mark.parametrize("preencode", [False, True])
+def test_binance_capture_over_websockets_equals_file_replay(preencode: bool) -> None:
+    client, _emu, lock = asyncio.run(run_binance(None, stale_after=5.0, preencode=preencode))
     ref = replay_book(list(spot_events()), "BINANCE:BTCUSDT")
     assert client.book.trusted and client.book.gaps == 0 and client.health.reconnects == 0
     assert client.book.book.last_update_id == ref.last_update_id
@@ -124,12 +132,14 @@ def test_binance_capture_over_websockets_equals_file_replay() -> None:
     assert lock.compared > 3000 and lock.wrong == []
 
 
-def test_binance_every_fault_is_detected_and_resynced() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_binance_every_fault_is_detected_and_resynced(transport: str) -> None:
     plan = FaultPlan.of(
         Fault(FaultKind.DROP, 300), Fault(FaultKind.DUPLICATE, 700), Fault(FaultKind.REORDER, 1100),
         Fault(FaultKind.DROP, 1400), Fault(FaultKind.CLOSE, 1800), Fault(FaultKind.STALL, 2400, duration_s=1.2),
     )
-    client, emu, lock = asyncio.run(run_binance(plan, stale_after=0.4))
+    client, emu, lock = asyncio.run(run_binance(plan, stale_after=0.4, transport=transport))
+    assert client.transport == transport
     fired = emu.faults.injected
     assert [f.kind for f in fired] == [f.kind for f in sorted(plan.faults.values(), key=lambda f: f.at)]
     incidents = client.health.incidents
@@ -147,11 +157,13 @@ def test_binance_every_fault_is_detected_and_resynced() -> None:
     assert lock.wrong == [] and lock.compared > 1000  # zero wrong books were ever trusted
 
 
-def run_kraken(source: Source, pair: str, depth: int, faults: FaultPlan | None) -> tuple[StreamClient, Emulator, OrderBook]:
+def run_kraken(source: Source, pair: str, depth: int, faults: FaultPlan | None,
+               transport: str = "auto") -> tuple[StreamClient, Emulator, OrderBook]:
     async def main() -> tuple[StreamClient, Emulator, OrderBook]:
         async with Emulator("kraken", source, symbols=[pair], faults=faults, rate=1500) as emu:
             client = StreamClient(make_feed("kraken", pair, depth), emu.ws_url,
-                                  config=StreamConfig(stale_after_s=1.5, backoff_base_s=0.05, resync_timeout_s=1.0))
+                                  config=StreamConfig(stale_after_s=1.5, backoff_base_s=0.05, resync_timeout_s=1.0,
+                                                      transport=transport))
             task = asyncio.create_task(client.run())
             await emu.wait_finished(60)
             truth = emu.book(pair)
@@ -174,13 +186,14 @@ def test_kraken_capture_over_websockets_equals_file_replay() -> None:
     assert client.book.book.depth(10**6) == ref.depth(10**6) == truth.depth(10**6)
 
 
-def test_kraken_faults_are_detected_by_checksum_and_resynced() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_kraken_faults_are_detected_by_checksum_and_resynced(transport: str) -> None:
     plan = FaultPlan.of(
         Fault(FaultKind.CORRUPT_CHECKSUM, 100), Fault(FaultKind.DROP, 300), Fault(FaultKind.CORRUPT_CHECKSUM, 500),
         Fault(FaultKind.CLOSE, 700), Fault(FaultKind.CORRUPT_CHECKSUM, 1300), Fault(FaultKind.STALL, 1800, duration_s=2.0),
     )
     source = Source.simulated(symbol="XBT/USD", seed=3, n_events=3000)
-    client, emu, truth = run_kraken(source, "XBT/USD", 10, plan)
+    client, emu, truth = run_kraken(source, "XBT/USD", 10, plan, transport)
     fired = emu.faults.injected
     assert len(fired) == 6
     kinds = [i.kind for i in client.health.incidents]

@@ -145,6 +145,18 @@ class BinanceProtocol(VenueProtocol):
 
     # -- publishing --------------------------------------------------------------------------------
     def publish_delta(self, d: BookDelta, before: object) -> None:
+        self.publish_encoded(d, self._encode(d))
+
+    def encode_delta(self, d: BookDelta) -> str | None:
+        if self.market == "usdm" and d.prev_update_id < 0:
+            return None  # `pu` is then the previous published `u`: known only at send time
+        return self._encode(d)
+
+    def publish_encoded(self, d: BookDelta, text: str) -> None:
+        self.hub.published += 1
+        self._fan_out("depth", d.symbol, text, self.hub.next_book_seq(), d.last_update_id)
+
+    def _encode(self, d: BookDelta) -> str:
         inst = self.instrument(d.symbol)
         pd, sd = inst.price_decimals, inst.size_decimals
         e_ms = d.exchange_ns // 1_000_000
@@ -157,8 +169,7 @@ class BinanceProtocol(VenueProtocol):
         msg["b"] = _strs(d.bids, pd, sd)
         msg["a"] = _strs(d.asks, pd, sd)
         self.last_u[d.symbol] = d.last_update_id
-        self.hub.published += 1
-        self._fan_out("depth", d.symbol, orjson.dumps(msg).decode(), self.hub.next_book_seq(), d.last_update_id)
+        return orjson.dumps(msg).decode()
 
     def publish_trade(self, t: Trade) -> None:
         if not self._wanted("trade", t.symbol):

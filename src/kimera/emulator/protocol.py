@@ -39,6 +39,15 @@ class VenueProtocol:
         """A delta applied to the true book."""
         raise NotImplementedError
 
+    def encode_delta(self, d: BookDelta) -> str | None:
+        """The delta's payload encoded ahead of time (`Emulator(preencode=True)`), or None where the payload
+        depends on the book at send time (then `publish_delta` encodes it)."""
+        return None
+
+    def publish_encoded(self, d: BookDelta, text: str) -> None:
+        """Publish a delta already applied to the true book, from its `encode_delta` payload."""
+        raise NotImplementedError
+
     def publish_trade(self, t: Trade) -> None:
         """A trade."""
 

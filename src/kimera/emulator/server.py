@@ -7,7 +7,9 @@
 can measure wire-to-book latency (adapters ignore the extra key). The aiohttp application is `emu.app` (its router is open for more endpoints, e.g. REST orders) until
 `start()`. The feed starts when a client first subscribes to book data (`autostart`), so a test sees the
 whole stream; `start_feed()` starts it by hand. After the source ends, `finished` is set and connections
-stay open (heartbeats continue).
+stay open (heartbeats continue). `preencode=True` reads the whole (finite) source at `start()` and encodes
+each delta's payload once, so serving costs only the true book, fan-out and framing (throughput benchmarks);
+protocols whose payload depends on the book at send time (Kraken) still encode then.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +29,7 @@ from kimera.emulator.hub import Hub, rescale, scale_factors
 from kimera.emulator.kraken import KrakenProtocol
 from kimera.emulator.protocol import VenueProtocol
 from kimera.emulator.source import Source
-from kimera.model import BookDelta, BookSnapshot, Quote, Trade
+from kimera.model import BookDelta, BookSnapshot, Event, Quote, Trade
 
 PROTOCOLS = ("binance", "binance-usdm", "kraken")
 BACKLOG_LIMIT = 4 << 20  # bytes queued for one client before the feed waits for it
@@ -51,6 +53,7 @@ class Emulator:
         rate: float | None = None,
         autostart: bool = True,
         stamp: bool = False,
+        preencode: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -67,6 +70,8 @@ class Emulator:
             else BinanceProtocol(self.hub, syms, "usdm" if venue == "binance-usdm" else "spot")
         )
         self.rate = rate
+        self.preencode = preencode
+        self._prepared: list[tuple[Event, str | None]] | None = None
         self.autostart = autostart
         self.host, self._port = host, port
         self.symbols = syms
@@ -110,7 +115,10 @@ class Emulator:
         return self.hub.faults
 
     async def start(self) -> Emulator:
-        """Bind the server and start the feed task."""
+        """Bind the server and start the feed task (after encoding the source, with `preencode`)."""
+        if self.preencode and self._prepared is None:
+            enc = self.protocol.encode_delta
+            self._prepared = [(ev, enc(ev) if isinstance(ev, BookDelta) else None) for ev, _ in self._rescaled()]
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._port)
@@ -168,12 +176,10 @@ class Emulator:
         finally:
             self.finished.set()
 
-    async def _serve(self) -> None:
+    def _rescaled(self) -> Iterator[tuple[Event, str | None]]:
+        """The source's events in wire units (no payload encoded yet)."""
         proto, hub, src = self.protocol, self.hub, self.source
         factors: dict[str, tuple[int, int]] = {}
-        pending: dict[str, list[BookDelta]] = {}
-        t0 = time.monotonic()
-        n = 0
         for ev in src.events:
             sym = ev.symbol
             f = factors.get(sym)
@@ -181,21 +187,30 @@ class Emulator:
                 src_inst = src.instrument(ev.venue, sym)
                 hub.source_instruments[sym] = src_inst
                 f = factors[sym] = scale_factors(src_inst, proto.instrument(sym))
-            ev = rescale(ev, *f)
+            yield rescale(ev, *f), None
+
+    async def _serve(self) -> None:
+        proto, hub = self.protocol, self.hub
+        pending: dict[str, list[tuple[BookDelta, str | None]]] = {}
+        t0 = time.monotonic()
+        n = 0
+        stream: Iterable[tuple[Event, str | None]] = self._prepared if self._prepared is not None else self._rescaled()
+        for ev, text in stream:
+            sym = ev.symbol
             if isinstance(ev, BookSnapshot):
                 sb = hub.truth(sym, ev.venue, proto.instrument(sym))
                 sb.on_snapshot(ev)
                 if not sb.trusted:
-                    raise SourceError(f"{src.name}: snapshot rejected: {sb.last_gap}")
+                    raise SourceError(f"{self.source.name}: snapshot rejected: {sb.last_gap}")
                 proto.publish_snapshot(ev)
-                for d in pending.pop(sym, []):
-                    self._delta(sb, d)
+                for d, dt in pending.pop(sym, []):
+                    self._delta(sb, d, dt)
             elif isinstance(ev, BookDelta):
                 sbook = hub.books.get(sym)
                 if sbook is None or not sbook.trusted:
-                    pending.setdefault(sym, []).append(ev)  # before the first snapshot: no book to serve yet
+                    pending.setdefault(sym, []).append((ev, text))  # before the first snapshot: no book yet
                     continue
-                self._delta(sbook, ev)
+                self._delta(sbook, ev, text)
             elif isinstance(ev, Trade):
                 proto.publish_trade(ev)
             elif isinstance(ev, Quote):
@@ -215,11 +230,15 @@ class Emulator:
                     await asyncio.sleep(0.001)
         hub.flush()
 
-    def _delta(self, sb: SyncedBook, d: BookDelta) -> None:
-        before = self.protocol.before_delta(sb.book, d)
+    def _delta(self, sb: SyncedBook, d: BookDelta, text: str | None = None) -> None:
+        """Apply `d` to the true book and publish it (`text`: its payload, encoded ahead of time)."""
+        before = self.protocol.before_delta(sb.book, d) if text is None else None
         status = sb.on_delta(d)
         if status is SyncStatus.APPLIED:
-            self.protocol.publish_delta(d, before)
+            if text is None:
+                self.protocol.publish_delta(d, before)
+            else:
+                self.protocol.publish_encoded(d, text)
         elif status is SyncStatus.GAP:
             raise SourceError(f"{self.source.name}: the recording itself breaks: {sb.last_gap}")
 

@@ -102,11 +102,21 @@ class BinanceFeed(Feed):
     def _levels(self, pairs: list[tuple[str, str]]) -> list[Level]:
         if len(pairs) > 8:
             return self.adapter.levels(pairs)  # C-level column conversion pays off on long lists
-        fx, pd, sd = binance.fx, self.pd, self.sd
-        out = [(fx(p, pd), fx(q, sd)) for p, q in pairs]
-        for p, _ in out:
-            if p <= 0:
-                raise FixedPointError(f"bad level (price <= 0) in {pairs!r}")
+        pd, sd = self.pd, self.sd
+        out = []
+        for p, q in pairs:
+            tp, tq = p.replace(".", "", 1), q.replace(".", "", 1)
+            # inlined `binance.fx` for the usual strings (digits, the dot exactly at the decimals); else strict
+            if (tp.isdigit() and tq.isdigit() and tp.isascii() and tq.isascii() and len(p) > pd and len(q) > sd
+                    and p[-pd - 1] == "." and q[-sd - 1] == "."):
+                px = int(tp)
+                if px > 0:
+                    out.append((px, int(tq)))
+                    continue
+            px, qty = binance.fx(p, pd), binance.fx(q, sd)
+            if px <= 0 or qty < 0:  # as `binance.levels` (the adapter) rejects them
+                raise FixedPointError(f"bad level (price <= 0 or negative size) in {pairs!r}")
+            out.append((px, qty))
         return out
 
     def decode(self, raw: str | bytes, recv_ns: int) -> list[Event]:
