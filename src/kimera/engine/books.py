@@ -31,7 +31,8 @@ class BookManager:
     ) -> None:
         self.bus = bus
         self.instrument_for = instruments
-        self.books: dict[str, SyncedBook] = {}
+        self.books: dict[str, SyncedBook] = {}  # by "VENUE:SYMBOL"
+        self._by_pair: dict[tuple[str, str], SyncedBook] = {}  # same books, keyed without building a string
         self.check_crossed = check_crossed
         self.crossed = 0
         self.bbo_matches = 0
@@ -43,12 +44,12 @@ class BookManager:
 
     def synced(self, venue: str, symbol: str) -> SyncedBook:
         """The synced book for an instrument, created on first use with the venue's rule and checksum."""
-        key = f"{venue}:{symbol}"
-        sb = self.books.get(key)
+        sb = self._by_pair.get((venue, symbol))
         if sb is None:
             spec = venue_spec(venue)
             sb = SyncedBook(self.instrument_for(venue, symbol), spec.rule(), spec.checksum, max_depth=spec.max_depth)
-            self.books[key] = sb
+            self.books[f"{venue}:{symbol}"] = sb
+            self._by_pair[(venue, symbol)] = sb
         return sb
 
     def on_snapshot(self, s: BookSnapshot) -> None:
@@ -72,7 +73,7 @@ class BookManager:
 
     def on_quote(self, q: Quote) -> None:
         """Oracle check: where the venue's top-of-book has our last update id, price AND size must match."""
-        sb = self.books.get(f"{q.venue}:{q.symbol}")
+        sb = self._by_pair.get((q.venue, q.symbol))
         if sb is None or not sb.trusted or q.update_id != sb.book.last_update_id:
             return
         if sb.book.best_bid() == (q.bid_px, q.bid_qty) and sb.book.best_ask() == (q.ask_px, q.ask_qty):
