@@ -111,8 +111,9 @@ class ContradictionEngine:
         w = self.weights
         if self.backend == "torch":
             return self._detect_torch(p, mode, data, thr)
-        # enough tiles to keep every worker busy, never larger than block_size
-        block = min(self.block_size, max(min(_MIN_BLOCK, self.block_size), math.ceil(p.n / workers())))
+        # at least two row blocks per worker (several tiles each: balanced, and less of the diagonal
+        # tiles' lower half computed for nothing), never smaller than _MIN_BLOCK nor larger than block_size
+        block = min(self.block_size, max(min(_MIN_BLOCK, self.block_size), math.ceil(p.n / (2 * workers()))))
         thr_lo = thr - w.e * cos_error_bound(p.dim) - _SUM_SLACK
         job = TileJob(p, mode, data, w, thr, thr_lo, block, self.dense_fraction)
         parts = [x for x in map_ordered(job, tiles(p.n, block)) if x is not None]
@@ -136,7 +137,8 @@ class ContradictionEngine:
         self, p: PackedGeoids, parts: list[Part], thr: float, several_columns: bool
     ) -> TensionPairs:
         """Tile results in (i, j) order: parts of one column tile are ordered already; across column tiles
-        a counting sort by row scatters each part straight into the output (one copy, O(pairs + n))."""
+        a counting sort by row scatters each part straight into the output (one numba pass per part, O(pairs +
+        n), no per-pair Python work)."""
         if not parts:
             return TensionPairs.empty(p.ids, thr, self.weights)
         if len(parts) == 1 or not several_columns:
@@ -149,11 +151,9 @@ class ContradictionEngine:
         cursor = np.concatenate(([0], np.cumsum(counts)[:-1]))
         total = int(counts.sum())
         out = [np.empty(total, dtype=part_col.dtype) for part_col in parts[0]]
-        while parts:
-            part = parts.pop(0)  # drop each part once scattered (peak memory ~ output + one part)
-            pos = kernels.row_positions(part[0], cursor)
-            for dst, src in zip(out, part, strict=True):
-                dst[pos] = src
+        for k in range(len(parts)):
+            part, parts[k] = parts[k], ()  # drop each part once scattered (peak ~ output + one part)
+            kernels.scatter_part(*part, cursor, *out)  # type: ignore[call-arg]
         i, j, t, e, l_, s = out
         return TensionPairs(p.ids, i, j, t, e, l_, s, thr, self.weights)
 

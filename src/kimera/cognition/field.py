@@ -189,7 +189,7 @@ class FieldStore:
         new = dict(
             zip(ids, range(int(slots[0]), int(slots[0]) + n) if fresh else slots.tolist(), strict=True)
         )
-        if len(new) != n or not self._slot.keys().isdisjoint(new):
+        if len(new) != n or (self._slot and not self._slot.keys().isdisjoint(new)):
             self._free.extend(slots.tolist())
             dup = next((i for i in ids if i in self._slot), None) or "within the batch"
             raise KeyError(f"duplicate field id ({dup!r}); remove it first")
@@ -205,8 +205,14 @@ class FieldStore:
         self._phase[slots] = phase
         self._norm[slots] = self.pool.norms(slots) if self.pool.lossy else strength
         self._alive[slots] = True
-        self._ids[slots] = ids
-        self._slot.update(new)
+        if fresh:
+            self._ids[int(slots[0]) : int(slots[0]) + n] = ids
+        else:
+            self._ids[slots] = ids
+        if self._slot:
+            self._slot.update(new)
+        else:
+            self._slot = new
         if self._faiss is not None:
             self._faiss_add(slots)
         return FieldStates(ids, slots, strength, freq, phase)

@@ -15,53 +15,166 @@ N_FREQ = 10  # DFT coefficients summed into the resonance frequency
 F64 = npt.NDArray[np.float64]
 
 
+ROWS = 4  # rows per block in the kernel: each table entry loaded once serves this many rows
+_QC = (1.0, 0.0, -1.0, 0.0)  # cos(πk/2), exactly
+_QS = (0.0, 1.0, 0.0, -1.0)  # sin(πk/2)
+
+
+def _terms(dim: int) -> int:
+    """Length of the folded DFT sums: (h − 1)//2 for even d = 2h, (d − 1)//2 for odd d."""
+    return (dim // 2 - 1) // 2 if dim % 2 == 0 else (dim - 1) // 2
+
+
 @lru_cache(maxsize=16)
 def projection(dim: int) -> F64:
-    """Rows: cos and −sin of the first DFT frequencies (k < min(10, dim))."""
+    """Rows k < K = min(10, d): cos(2πkn/d), rows K + k: sin(2πkn/d), for n = 1.._terms(d).
+
+    The DFT of a real vector is folded by its symmetries: with aₙ = xₙ + x_{d−n}, bₙ = xₙ − x_{d−n}
+    (n = 1..m, m = (d − 1)//2), Re X_k = x₀ + Σ aₙ cos(2πkn/d) + [d even]·(−1)ᵏ·x_{d/2} and
+    Im X_k = −Σ bₙ sin(2πkn/d). For even d = 2h it folds once more, pairing n with h − n:
+    cos(2πk(h−n)/d) = (−1)ᵏ cos(2πkn/d) and sin(2πk(h−n)/d) = −(−1)ᵏ sin(2πkn/d), so the sums run over
+    aₙ ± a_{h−n}, bₙ ∓ b_{h−n} (by the parity of k) plus, when h is even, the middle term n = h/2.
+    A quarter of the multiply-adds of the plain DFT."""
     k = min(N_FREQ, dim)
-    ang = 2.0 * np.pi * np.outer(np.arange(k), np.arange(dim)) / dim
-    w = np.ascontiguousarray(np.vstack([np.cos(ang), -np.sin(ang)]))
+    ang = 2.0 * np.pi * np.outer(np.arange(k), np.arange(1, _terms(dim) + 1)) / dim
+    w = np.ascontiguousarray(np.vstack([np.cos(ang), np.sin(ang)]))
     w.setflags(write=False)
     return w
 
 
-@njit(fastmath={"reassoc", "contract"}, nogil=True, cache=True)
-def row_props(x, wt, k):  # type: ignore[no-untyped-def]
-    """(strength, frequency, phase) of one float32 vector, in float64 (vectorised dot products)."""
-    d = x.shape[0]
+@njit(fastmath={"reassoc", "contract"}, nogil=True, cache=True, inline="always")
+def _fold(x, t, w, ex, q, d):  # type: ignore[no-untyped-def]
+    """Row x into slot q of the scratch (see `projection`): w[0..3][q] the folded sums, ex[q] = (x₀,
+    x_{d/2}, a_{h/2}, b_{h/2}); returns (Σ x², Σ first half, Σ second half) in float64."""
+    half = d // 2
     sq = 0.0
-    for n in range(d):
-        v = np.float64(x[n])
-        sq += v * v
-    mag = 0.0
-    for f in range(k):
-        re = 0.0
-        im = 0.0
-        for n in range(d):
-            v = np.float64(x[n])
-            re += v * wt[f, n]
-            im += v * wt[k + f, n]
-        mag += np.sqrt(re * re + im * im)
     h1 = 0.0
-    for n in range(d // 2):
-        h1 += np.float64(x[n])
+    for n in range(half):  # float64 copy in forward loops (vectorised), Σ x² and the half sums
+        v = np.float64(x[n])
+        t[n] = v
+        sq += v * v
+        h1 += v
     h2 = 0.0
-    for n in range(d // 2, d):
-        h2 += np.float64(x[n])
-    st = np.sqrt(sq)
-    # the DFT is linear (DFT(e/‖e‖) = DFT(e)/‖e‖) and atan2 is scale-free: raw sums suffice
-    return st, 1.0 + (mag / st if st > 0.0 else 0.0), np.arctan2(h1, h2)
+    for n in range(half, d):
+        v = np.float64(x[n])
+        t[n] = v
+        sq += v * v
+        h2 += v
+    ex[q, 0] = t[0]
+    ex[q, 1] = t[half] if d % 2 == 0 else 0.0
+    if d % 2 == 1:
+        a = w[0, q]
+        b = w[2, q]
+        for i in range((d - 1) // 2):  # n = i + 1 paired with d − n
+            u = t[i + 1]
+            v = t[d - 1 - i]
+            a[i] = u + v
+            b[i] = u - v
+        ex[q, 2] = 0.0
+        ex[q, 3] = 0.0
+        return sq, h1, h2
+    ae, ao, be, bo = w[0, q], w[1, q], w[2, q], w[3, q]
+    for i in range((half - 1) // 2):  # n = i + 1 and its partner h − n = half − 1 − i
+        u = t[i + 1]
+        v = t[d - 1 - i]
+        u2 = t[half - 1 - i]
+        v2 = t[half + 1 + i]
+        a1 = u + v
+        b1 = u - v
+        a2 = u2 + v2
+        b2 = u2 - v2
+        ae[i] = a1 + a2
+        ao[i] = a1 - a2
+        be[i] = b1 - b2
+        bo[i] = b1 + b2
+    if half % 2 == 0 and half > 0:  # the unpaired middle n = h/2
+        ex[q, 2] = t[half // 2] + t[d - half // 2]
+        ex[q, 3] = t[half // 2] - t[d - half // 2]
+    else:
+        ex[q, 2] = 0.0
+        ex[q, 3] = 0.0
+    return sq, h1, h2
+
+
+@njit(fastmath={"reassoc", "contract"}, nogil=True, cache=True)
+def _block(emb, base, nb, tab, k, w, ex, t, strength, freq, phase, out0):  # type: ignore[no-untyped-def]
+    """Rows base..base+nb (nb <= ROWS) of `emb`: (strength, frequency, phase) into the outputs at
+    out0..out0+nb. Scratch: w (4, ROWS, ≥ terms), ex (ROWS, 4), t (d,), all float64."""
+    d = emb.shape[1]
+    L = tab.shape[1]
+    even = d % 2 == 0
+    for q in range(ROWS):
+        if q >= nb:  # padding rows: zeros (their results are discarded)
+            w[:, q, :L] = 0.0
+            ex[q] = 0.0
+            continue
+        sq, h1, h2 = _fold(emb[base + q], t, w, ex, q, d)
+        strength[out0 + q] = np.sqrt(sq)
+        phase[out0 + q] = np.arctan2(h1, h2)  # atan2 is scale-free: raw sums suffice
+        freq[out0 + q] = 0.0
+    for f in range(k):
+        c = tab[f]
+        s = tab[k + f]
+        par = f % 2 if even else 0
+        a = w[par]
+        b = w[2 + par]
+        r0 = r1 = r2 = r3 = 0.0
+        i0 = i1 = i2 = i3 = 0.0
+        for n in range(L):
+            cn = c[n]
+            sn = s[n]
+            r0 += a[0, n] * cn
+            r1 += a[1, n] * cn
+            r2 += a[2, n] * cn
+            r3 += a[3, n] * cn
+            i0 += b[0, n] * sn
+            i1 += b[1, n] * sn
+            i2 += b[2, n] * sn
+            i3 += b[3, n] * sn
+        sign = -1.0 if f % 2 else 1.0
+        qc = _QC[f % 4]
+        qs = _QS[f % 4]
+        for q in range(nb):
+            re = (r0, r1, r2, r3)[q] + ex[q, 0] + sign * ex[q, 1] + qc * ex[q, 2]
+            im = (i0, i1, i2, i3)[q] + qs * ex[q, 3]
+            freq[out0 + q] += np.sqrt(re * re + im * im)
+    for q in range(nb):
+        st = strength[out0 + q]
+        # the DFT is linear: |DFT(e/‖e‖)_k| = |DFT(e)_k| / ‖e‖
+        freq[out0 + q] = 1.0 + (freq[out0 + q] / st if st > 0.0 else 0.0)
 
 
 @njit(nogil=True, cache=True)
-def _props_rows(r0, r1, emb, wt, k, strength, freq, phase, dst, slots):  # type: ignore[no-untyped-def]
-    """Rows r0..r1 of `field_properties`; each row is also copied to dst[slots[r]] while hot in cache
-    (when `slots` is non-empty)."""
+def _scratch(d):  # type: ignore[no-untyped-def]
+    """Scratch buffers of `_block` for dimension d, and 3 output slots, carved from one allocation."""
+    m = max(1, (d - 1) // 2)
+    buf = np.empty(4 * ROWS * m + 4 * ROWS + d + 3)
+    w = buf[: 4 * ROWS * m].reshape((4, ROWS, m))
+    ex = buf[4 * ROWS * m : 4 * ROWS * m + 4 * ROWS].reshape((ROWS, 4))
+    t = buf[4 * ROWS * m + 4 * ROWS : 4 * ROWS * m + 4 * ROWS + d]
+    return w, ex, t, buf[4 * ROWS * m + 4 * ROWS + d :]
+
+
+@njit(nogil=True, cache=True)
+def row_props(x, tab, k):  # type: ignore[no-untyped-def]
+    """(strength, frequency, phase) of one float32 vector, in float64 (the same arithmetic as a batch)."""
+    w, ex, t, out = _scratch(x.shape[0])
+    _block(x.reshape(1, x.shape[0]), 0, 1, tab, k, w, ex, t, out[0:1], out[1:2], out[2:3], 0)
+    return out[0], out[1], out[2]
+
+
+@njit(nogil=True, cache=True)
+def _props_rows(r0, r1, emb, tab, k, strength, freq, phase, dst, slots):  # type: ignore[no-untyped-def]
+    """Rows r0..r1 of `field_properties`, in blocks of ROWS; each row is also copied to dst[slots[r]]
+    while hot in cache (when `slots` is non-empty)."""
+    w, ex, t, _ = _scratch(emb.shape[1])
     copy = slots.shape[0] > 0
-    for r in range(r0, r1):
-        strength[r], freq[r], phase[r] = row_props(emb[r], wt, k)
+    for base in range(r0, r1, ROWS):
+        nb = min(ROWS, r1 - base)
+        _block(emb, base, nb, tab, k, w, ex, t, strength, freq, phase, base)
         if copy:
-            dst[slots[r]] = emb[r]
+            for q in range(nb):
+                dst[slots[base + q]] = emb[base + q]
 
 
 def field_properties(
@@ -73,12 +186,12 @@ def field_properties(
     Σ second half) of e/‖e‖. A zero row has strength 0, frequency 1 and phase 0; a non-finite row gives
     a non-finite strength. With `dst` and `slots`, row r is also stored in dst[slots[r]] (one pass)."""
     n, d = emb.shape
-    wt = projection(d)
+    tab = projection(d)
     strength, freq, phase = np.empty(n), np.empty(n), np.empty(n)
     if dst is None or slots is None:
         dst, slots = np.zeros((1, d), np.float32), np.zeros(0, np.int64)
     x = np.ascontiguousarray(emb, dtype=np.float32)
-    run_chunks(_props_rows, n, x, wt, min(N_FREQ, d), strength, freq, phase, dst, slots, min_chunk=2048)
+    run_chunks(_props_rows, n, x, tab, min(N_FREQ, d), strength, freq, phase, dst, slots, min_chunk=2048)
     return strength, freq, phase
 
 

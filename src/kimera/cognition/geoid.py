@@ -11,8 +11,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kimera.cognition import vocab
+
 SymbolicValue = bool | int | float | str
 FloatVector = npt.NDArray[np.float32]
+I32 = npt.NDArray[np.int32]
 
 # Kinds of symbolic values; their opposition rules live in `reference.opposition` and the kernels.
 BOOL_TRUE, BOOL_FALSE, NUM_POS, NUM_NEG, NUM_ZERO, STRING = 1, 2, 3, 4, 5, 6
@@ -95,8 +98,9 @@ class Geoid:
     symbolic_state: dict[str, SymbolicValue] = field(default_factory=dict)
     embedding: npt.NDArray[Any] | None = None  # any vector-like in; a read-only float32 vector after init
     metadata: dict[str, Any] = field(default_factory=dict)
-    symbolic_kinds: tuple[int, ...] = field(init=False, repr=False)  # per symbolic key, in order
-    symbolic_folded: tuple[str | None, ...] = field(init=False, repr=False)  # casefolded strings
+    # (vocabulary generation, semantic key ids sorted, symbolic rows (key id, kind, string id or -1)
+    # sorted by key id): what packing needs, computed once (see `key_ids`)
+    packed_keys: tuple[int, I32, I32] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         gid = self.geoid_id
@@ -108,11 +112,7 @@ class Geoid:
         object.__setattr__(self, "symbolic_state", _symbolic(gid, self.symbolic_state))
         object.__setattr__(self, "embedding", _embedding(gid, self.embedding))
         object.__setattr__(self, "metadata", dict(self.metadata))
-        vals = self.symbolic_state.values()
-        object.__setattr__(self, "symbolic_kinds", tuple(map(symbolic_kind, vals)))
-        object.__setattr__(
-            self, "symbolic_folded", tuple(v.casefold() if isinstance(v, str) else None for v in vals)
-        )
+        object.__setattr__(self, "packed_keys", key_ids(self, vocab.current()))
 
     @property
     def dim(self) -> int | None:
@@ -123,6 +123,27 @@ class Geoid:
     def entropy(self) -> float:
         """Shannon entropy in bits of the semantic weights taken as a probability vector (0 if empty or all 0)."""
         return semantic_entropy(self.semantic_state.values())
+
+
+def key_ids(g: Geoid, voc: vocab.Vocab) -> tuple[int, I32, I32]:
+    """A geoid's keys as ids of `voc`: semantic key ids (sorted) and symbolic rows (key id, kind, id of
+    the casefolded string or -1), sorted by key id."""
+    sem = vocab.intern(voc, voc.keys, list(g.semantic_state))
+    sem.sort()
+    sym = g.symbolic_state
+    rows = np.empty((len(sym), 3), dtype=np.int32)
+    if sym:
+        vals = list(sym.values())
+        rows[:, 0] = vocab.intern(voc, voc.keys, list(sym))
+        rows[:, 1] = np.fromiter(map(symbolic_kind, vals), dtype=np.int32, count=len(vals))
+        strs = [v.casefold() for v in vals if isinstance(v, str)]
+        rows[:, 2] = -1
+        if strs:
+            rows[rows[:, 1] == STRING, 2] = vocab.intern(voc, voc.strings, strs)
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    sem.setflags(write=False)
+    rows.setflags(write=False)
+    return voc.gen, sem, rows
 
 
 def symbolic_kind(v: SymbolicValue) -> int:

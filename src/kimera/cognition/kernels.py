@@ -29,29 +29,6 @@ popcount: Any = intrinsic(_popcount)
 
 
 @njit(cache=True)
-def sort_segments(ptr, key, kind, code):  # type: ignore[no-untyped-def]
-    """Sort each CSR row by key in place, carrying `kind` and `code` along when they are non-empty."""
-    carry = kind.shape[0] > 0
-    for r in range(ptr.shape[0] - 1):
-        a, b = ptr[r], ptr[r + 1]
-        for x in range(a + 1, b):  # rows are short: insertion sort, no allocation
-            k = key[x]
-            kd = kind[x] if carry else 0
-            cd = code[x] if carry else 0
-            y = x - 1
-            while y >= a and key[y] > k:
-                key[y + 1] = key[y]
-                if carry:
-                    kind[y + 1] = kind[y]
-                    code[y + 1] = code[y]
-                y -= 1
-            key[y + 1] = k
-            if carry:
-                kind[y + 1] = kd
-                code[y + 1] = cd
-
-
-@njit(cache=True)
 def build_bits(sp, sk, ws, yp, yk, ykind, ypair, wy, wq):  # type: ignore[no-untyped-def]
     """One row of uint64 words per geoid: semantic keys (ws words), then the symbolic sets present, true,
     false, positive, negative, string (wy words each), then shared (key, string) pairs (wq words)."""
@@ -292,15 +269,19 @@ def exact_pairs(
 
 
 @njit(cache=True, nogil=True)
-def row_positions(i, cursor):  # type: ignore[no-untyped-def]
-    """Destination of each pair in the (i, j)-ordered output: the next free slot of its row (a stable
+def scatter_part(i, j, t, e, l_, s, cursor, oi, oj, ot, oe, ol, os_):  # type: ignore[no-untyped-def]
+    """Copy one part's pairs to the next free slots of their rows in the (i, j)-ordered output (a stable
     counting sort when parts arrive in column-tile order); `cursor` advances in place."""
-    pos = np.empty(i.shape[0], dtype=np.int64)
     for k in range(i.shape[0]):
         r = i[k]
-        pos[k] = cursor[r]
-        cursor[r] += 1
-    return pos
+        p = cursor[r]
+        cursor[r] = p + 1
+        oi[p] = r
+        oj[p] = j[k]
+        ot[p] = t[k]
+        oe[p] = e[k]
+        ol[p] = l_[k]
+        os_[p] = s[k]
 
 
 @njit(fastmath={"reassoc", "contract"}, cache=True, nogil=True)

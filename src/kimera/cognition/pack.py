@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import repeat
+from operator import attrgetter, is_not, itemgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from kimera.cognition import kernels
-from kimera.cognition.geoid import Geoid, GeoidError
+from kimera.cognition import kernels, vocab
+from kimera.cognition.geoid import Geoid, GeoidError, key_ids
 from kimera.cognition.parallel import run_chunks
 
 I32 = npt.NDArray[np.int32]
@@ -59,105 +61,124 @@ class PackedGeoids:
         return len(self.ids)
 
 
+_ID = attrgetter("geoid_id")
+_EMB = attrgetter("embedding")
+_KEYS = attrgetter("packed_keys")
+
+
 def _embeddings(
     geoids: Sequence[Geoid], dim: int | None
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], int]:
     """Stack embeddings (zero rows where missing); every one must have the same dimension."""
-    embs = [g.embedding for g in geoids]
-    has = np.fromiter((e is not None for e in embs), dtype=np.bool_, count=len(embs))
-    dims = {e.shape[0] for e in embs if e is not None}
-    if dim is not None:
-        dims.add(dim)
-    if len(dims) > 1:
-        want = dim if dim is not None else next(e.shape[0] for e in embs if e is not None)
-        i, bad = next((i, e.shape[0]) for i, e in enumerate(embs) if e is not None and e.shape[0] != want)
-        raise GeoidError(
-            f"geoid {geoids[i].geoid_id!r} (#{i}) has embedding dimension {bad}, expected {want}"
-        )
-    d = dims.pop() if dims else 0
-    emb = np.zeros((len(embs), d), dtype=np.float32)
-    for i, e in enumerate(embs):
-        if e is not None:
-            emb[i] = e
+    embs = list(map(_EMB, geoids))
+    n = len(embs)
+    has = np.fromiter(map(is_not, embs, repeat(None)), dtype=np.bool_, count=n)
+    present = embs if has.all() else [e for e in embs if e is not None]
+    if not present:
+        return np.zeros((n, dim or 0), dtype=np.float32), has, dim or 0
+    dims = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
+    d = int(dims[0])
+    if (dim is not None and d != dim) or (dims != d).any():
+        _dimension_error(geoids, embs, dim)
+    if len(present) == n:  # one copy: the validated float32 vectors end to end
+        return np.concatenate(present).reshape(n, d), has, d
+    emb = np.zeros((n, d), dtype=np.float32)
+    emb[has] = np.concatenate(present).reshape(-1, d)
     return emb, has, d
 
 
-def _ids(items: Iterable[str], vocab: dict[str, int]) -> I64:
-    """Integer ids of strings, numbering new ones in order of first appearance (C-level loops)."""
-    items = list(items)
-    for k in dict.fromkeys(items):
-        vocab.setdefault(k, len(vocab))
-    return np.fromiter(map(vocab.__getitem__, items), dtype=np.int64, count=len(items))
+def _dimension_error(geoids: Sequence[Geoid], embs: list[Any], dim: int | None) -> None:
+    """Name the first geoid whose embedding dimension differs from `dim` (or from the first one's)."""
+    want = dim if dim is not None else next(e.shape[0] for e in embs if e is not None)
+    i, bad = next((i, e.shape[0]) for i, e in enumerate(embs) if e is not None and e.shape[0] != want)
+    raise GeoidError(f"geoid {geoids[i].geoid_id!r} (#{i}) has embedding dimension {bad}, expected {want}")
 
 
-def _rows(n: int, lens: I64, ids: I64) -> tuple[I64, npt.NDArray[np.bool_], I64]:
-    """Keep only entries whose id occurs in two rows or more: (new ids or −1, kept mask, new row pointers)."""
+def _key_arrays(geoids: Sequence[Geoid]) -> tuple[I64, I32, I64, I32]:
+    """Every geoid's cached key ids, concatenated: (semantic lengths, semantic ids, symbolic lengths,
+    symbolic rows (key, kind, string)); geoids interned in an older vocabulary generation are redone."""
+    voc = vocab.current()
+    cached = list(map(_KEYS, geoids))
+    gen = voc.gen
+    if set(map(itemgetter(0), cached)) - {gen}:
+        cached = [c if c[0] == gen else key_ids(g, voc) for g, c in zip(geoids, cached, strict=True)]
+    n = len(cached)
+    sems = list(map(itemgetter(1), cached))
+    syms = list(map(itemgetter(2), cached))
+    ns = np.fromiter(map(len, sems), dtype=np.int64, count=n)
+    ny = np.fromiter(map(len, syms), dtype=np.int64, count=n)
+    sem = np.concatenate(sems) if n else np.zeros(0, np.int32)
+    sym = np.concatenate(syms) if n else np.zeros((0, 3), np.int32)
+    return ns, sem, ny, sym
+
+
+def _rows(n: int, lens: I64, ids: I32) -> tuple[I32, npt.NDArray[np.bool_], I64, int]:
+    """Keep only entries whose id occurs in two rows or more (each row's ids are distinct): the kept
+    entries renumbered densely, in the same order (a monotone map keeps rows sorted), with row pointers."""
     ptr = np.zeros(n + 1, dtype=np.int64)
     if ids.size == 0:
-        return ids, np.zeros(0, dtype=np.bool_), ptr
-    counts = np.bincount(ids)
-    shared = counts > 1
-    remap = np.where(shared, np.cumsum(shared) - 1, -1)
-    new = remap[ids]
-    keep = new >= 0
+        return ids, np.zeros(0, dtype=np.bool_), ptr, 0
+    top = int(ids.max()) + 1
+    if top <= 4 * ids.size + 1024:
+        shared = np.bincount(ids, minlength=top) > 1
+        remap = np.cumsum(shared, dtype=np.int32) - 1
+        keep = shared[ids]
+        new = remap[ids[keep]]
+        n_keys = int(remap[-1]) + 1
+    else:  # a sparse slice of a large vocabulary
+        _, inv, cnt = np.unique(ids, return_inverse=True, return_counts=True)
+        shared = cnt > 1
+        keep = shared[inv]
+        new = (np.cumsum(shared, dtype=np.int32) - 1)[inv[keep]]
+        n_keys = int(shared.sum())
     row = np.repeat(np.arange(n), lens)
     np.cumsum(np.bincount(row[keep], minlength=n), out=ptr[1:])
-    return new, keep, ptr
+    return new.astype(np.int32, copy=False), keep, ptr, n_keys
 
 
-def _key_sets(geoids: Sequence[Geoid]) -> KeySets:
+def _key_sets(n: int, ns: I64, sem: I32) -> KeySets:
     """Semantic key sets restricted to shared keys, plus every set's full size."""
-    n = len(geoids)
-    ids = _ids(chain.from_iterable(g.semantic_state for g in geoids), {})
-    lens = np.fromiter((len(g.semantic_state) for g in geoids), dtype=np.int64, count=n)
-    new, keep, ptr = _rows(n, lens, ids)
-    key = new[keep].astype(np.int32)
-    kernels.sort_segments(ptr, key, np.zeros(0, np.int8), np.zeros(0, np.int32))
-    n_keys = int(new.max()) + 1 if new.size and keep.any() else 0
-    return KeySets(lens.astype(np.int32), ptr, key, n_keys)
+    key, _, ptr, n_keys = _rows(n, ns, sem)
+    return KeySets(ns.astype(np.int32), ptr, key, n_keys)
 
 
-def _symbolic_sets(geoids: Sequence[Geoid]) -> SymbolicSets:
+def _symbolic_sets(n: int, ny: I64, sym: I32) -> SymbolicSets:
     """Shared symbolic keys with each value's kind (bool true/false, number sign, string) and string code."""
-    n = len(geoids)
-    ids = _ids(chain.from_iterable(g.symbolic_state for g in geoids), {})
-    lens = np.fromiter((len(g.symbolic_state) for g in geoids), dtype=np.int64, count=n)
-    kinds = np.fromiter(chain.from_iterable(g.symbolic_kinds for g in geoids), dtype=np.int8, count=ids.size)
-    folded = list(chain.from_iterable(g.symbolic_folded for g in geoids))
-    strings = {x: i for i, x in enumerate(dict.fromkeys(x for x in folded if x is not None))}
-    codes = np.fromiter(map(strings.get, folded, repeat(-1)), dtype=np.int32, count=ids.size)  # type: ignore[arg-type]
-    new, keep, ptr = _rows(n, lens, ids)
-    key, kind, code = new[keep].astype(np.int32), kinds[keep], codes[keep]
-    kernels.sort_segments(ptr, key, kind, code)
+    key, keep, ptr, n_keys = _rows(n, ny, np.ascontiguousarray(sym[:, 0]))
+    kept = sym[keep]
+    kind = kept[:, 1].astype(np.int8)
+    code = np.ascontiguousarray(kept[:, 2])
     pair = np.full(key.shape[0], -1, dtype=np.int32)
     is_str = code >= 0
     n_pairs = 0
     if is_str.any():
-        pid = key[is_str].astype(np.int64) * max(1, len(strings)) + code[is_str]
+        pid = key[is_str].astype(np.int64) * (int(code.max()) + 1) + code[is_str]
         _, inv, cnt = np.unique(pid, return_inverse=True, return_counts=True)
         shared = cnt > 1
-        pair[is_str] = np.where(shared, np.cumsum(shared) - 1, -1)[inv]
+        pair[is_str] = np.where(shared, np.cumsum(shared) - 1, -1)[inv.reshape(-1)]
         n_pairs = int(shared.sum())
-    n_keys = int(new.max()) + 1 if new.size and keep.any() else 0
     return SymbolicSets(ptr, key, kind, code, n_keys, pair, n_pairs)
 
 
 def pack_geoids(geoids: Sequence[Geoid], dim: int | None = None) -> PackedGeoids:
     """Pack geoids for the engines; mixed embedding dimensions (or a mismatch with `dim`) are an error."""
-    for i, g in enumerate(geoids):
-        if not isinstance(g, Geoid):
-            raise GeoidError(f"item #{i} is a {type(g).__name__}, not a Geoid")
+    if not all(map(isinstance, geoids, repeat(Geoid))):
+        i, g = next((i, g) for i, g in enumerate(geoids) if not isinstance(g, Geoid))
+        raise GeoidError(f"item #{i} is a {type(g).__name__}, not a Geoid")
+    ids = list(map(_ID, geoids))
+    ns, sem, ny, sym = _key_arrays(geoids)
     emb, has, d = _embeddings(geoids, dim)
     norm = np.empty(emb.shape[0], dtype=np.float64)
     unit = np.empty_like(emb)
     run_chunks(kernels.unit_rows, emb.shape[0], emb, norm, unit, min_chunk=2048)
+    n = len(ids)
     return PackedGeoids(
-        ids=[g.geoid_id for g in geoids],
+        ids=ids,
         dim=d,
         emb=emb,
         has=has,
         norm=norm,
         unit=unit,
-        sem=_key_sets(geoids),
-        sym=_symbolic_sets(geoids),
+        sem=_key_sets(n, ns, sem),
+        sym=_symbolic_sets(n, ny, sym),
     )
