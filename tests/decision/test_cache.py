@@ -72,7 +72,8 @@ def test_expiry_boundary_and_purge() -> None:
 
 
 def test_concurrent_use_never_exceeds_capacity_or_returns_expired() -> None:
-    cap, ttl = 64, 2_000
+    # entries live ~2*cap ticks before LRU eviction; a TTL well below that makes expiry certain to occur
+    cap, ttl = 64, 50
     c: DecisionCache[int] = DecisionCache(cap, ttl)
     clock = [0]
     clock_lock = threading.Lock()
