@@ -38,32 +38,32 @@ def load_binance_capture(
     st = stats if stats is not None else LoadStats()
     adapter = BinanceAdapter(market or detect_market(paths[0]), symbol)
     decode = FastBinanceDecoder(adapter).decode
-    for path in paths:
-        lines = read_bytes(path).split(b"\n")
-        lineno = 0
-        for line in lines:  # the hot loop: split_ts_lines inlined
-            lineno += 1
-            sp = line.find(b" ")
-            if sp <= 0:
-                if not line.strip():
+    n_lines = n_events = n_ignored = 0
+    try:
+        for path in paths:
+            lineno = 0
+            for line in read_bytes(path).split(b"\n"):  # the hot loop: line framing inlined
+                lineno += 1
+                ts, _, raw = line.partition(b" ")
+                if not raw and not line.strip():
                     continue
-                recv_ns = -1
-            else:
-                head = line[:sp]
-                recv_ns = int(head) if head.isdigit() else -1
-            st.lines += 1
-            try:
-                if recv_ns < 0:
-                    raise ValueError("line does not start with '<recv_ns> '")
-                ev = decode(line[sp + 1 :], recv_ns)
-            except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
-                err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
-                if not skip_bad:
-                    raise err from exc
-                st.bad(err)
-                continue
-            if ev is None:
-                st.ignored += 1
-                continue
-            st.events += 1
-            yield ev
+                n_lines += 1
+                try:
+                    if not ts.isdigit():
+                        raise ValueError("line does not start with '<recv_ns> '")
+                    ev = decode(raw, int(ts))
+                except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
+                    err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
+                    if not skip_bad:
+                        raise err from exc
+                    st.bad(err)
+                    continue
+                if ev is None:
+                    n_ignored += 1
+                    continue
+                n_events += 1
+                yield ev
+    finally:  # counters kept in locals on the hot path, published however the iteration ends
+        st.lines += n_lines
+        st.events += n_events
+        st.ignored += n_ignored
