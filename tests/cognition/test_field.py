@@ -94,3 +94,27 @@ def test_neighbours_exact_scan_equals_faiss_equals_brute_force(pool: dict[str, s
     assert top == store.neighbours("f1", 0.0)[:5] and len(top) == 5
     near = store.search(store.embedding("f5"), 0.5)  # a query vector is not a field: f5 itself comes first
     assert near[0].field_id == "f5" and near[0].cos == pytest.approx(1.0)
+
+
+def test_large_batch_on_the_pool_matches_single_adds_and_rejects_duplicates() -> None:
+    """A batch big enough to run on the pool threads (the id map is built meanwhile): the states of
+    one-by-one adds (to 1e-12), and a duplicate id (in the batch or already stored) leaves the store unchanged."""
+    rng = np.random.default_rng(5)
+    n, d = 5000, 24
+    emb = rng.standard_normal((n, d)).astype(np.float32)
+    ids = [f"g{i}" for i in range(n)]
+    store = FieldStore(d, capacity=8)
+    states = store.add_batch(ids, emb)
+    assert states.slots.tolist() == list(range(n)) and len(store) == n
+    single = FieldStore(d)
+    for k in (0, 1, n // 2, n - 1):
+        s = single.add(ids[k], emb[k])
+        got = (states.strength[k], states.frequency[k], states.phase[k])
+        assert np.allclose((s.strength, s.frequency, s.phase), got, rtol=1e-12, atol=1e-12)
+        assert store.state(ids[k]).slot == k and np.array_equal(store.embedding(ids[k]), emb[k])
+    more = [f"h{i}" for i in range(n)]
+    for bad in ([*more[:-1], "h0"], [*more[:-1], "g7"]):
+        with pytest.raises(KeyError, match="duplicate"):
+            store.add_batch(bad, emb)
+        assert len(store) == n and "h1" not in store
+    assert sorted(store.add_batch(more, emb).slots.tolist()) == list(range(n, 2 * n))  # no slot was lost

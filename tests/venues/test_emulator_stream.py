@@ -14,7 +14,7 @@ import pytest
 
 from kimera.book import OrderBook, SyncedBook
 from kimera.data.binance import load_binance_capture
-from kimera.data.cryptofeed import load_cryptofeed
+from kimera.data.wscaptures import load_cryptofeed
 from kimera.emulator import Emulator, Fault, FaultKind, FaultPlan, Source
 from kimera.engine.replay import ReplayEngine
 from kimera.model import BookDelta, BookSnapshot, Event

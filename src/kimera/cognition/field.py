@@ -24,6 +24,7 @@ from kimera.cognition.field_math import (
     projection,
     row_dots,
     row_props,
+    start_field_properties,
 )
 from kimera.cognition.field_pool import NumpyPool, Pool, TorchPool
 
@@ -186,29 +187,31 @@ class FieldStore:
         fresh = (
             n > 0 and int(slots[-1]) - int(slots[0]) == n - 1 and (n < 2 or bool((np.diff(slots) == 1).all()))
         )
-        new = dict(
-            zip(ids, range(int(slots[0]), int(slots[0]) + n) if fresh else slots.tolist(), strict=True)
-        )
-        if len(new) != n or (self._slot and not self._slot.keys().isdisjoint(new)):
-            self._free.extend(slots.tolist())
-            dup = next((i for i in ids if i in self._slot), None) or "within the batch"
-            raise KeyError(f"duplicate field id ({dup!r}); remove it first")
         host = self.pool.host_array()  # numpy pools: rows are stored during the same pass
-        strength, freq, phase = field_properties(emb, host, slots if host is not None else None)
-        if not np.isfinite(strength).all():  # Σx² is finite iff every float32 element is
+        # the states run on the pool threads (nogil) while this thread builds the id map (GIL-bound)
+        strength, freq, phase, wait = start_field_properties(emb, host, slots if host is not None else None)
+        try:
+            first = int(slots[0]) if n else 0
+            new = dict(zip(ids, range(first, first + n) if fresh else slots.tolist(), strict=True))
+            dup = len(new) != n or bool(self._slot and not self._slot.keys().isdisjoint(new))
+        finally:
+            wait()
+        if dup:
             self._free.extend(slots.tolist())  # give the slots back; the rows written are unreachable
+            bad = next((i for i in ids if i in self._slot), None) or "within the batch"
+            raise KeyError(f"duplicate field id ({bad!r}); remove it first")
+        if not np.isfinite(strength).all():  # Σx² is finite iff every float32 element is
+            self._free.extend(slots.tolist())
             raise ValueError("embeddings contain NaN or infinity")
         if host is None:
             self.pool.write(slots, emb)
-        self._strength[slots] = strength
-        self._freq[slots] = freq
-        self._phase[slots] = phase
-        self._norm[slots] = self.pool.norms(slots) if self.pool.lossy else strength
-        self._alive[slots] = True
-        if fresh:
-            self._ids[int(slots[0]) : int(slots[0]) + n] = ids
-        else:
-            self._ids[slots] = ids
+        at: slice | I64 = slice(first, first + n) if fresh else slots  # fresh: slices, not fancy indexing
+        self._strength[at] = strength
+        self._freq[at] = freq
+        self._phase[at] = phase
+        self._norm[at] = self.pool.norms(slots) if self.pool.lossy else strength
+        self._alive[at] = True
+        self._ids[at] = ids
         if self._slot:
             self._slot.update(new)
         else:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from kimera.cognition.parallel import run_chunks
+from kimera.cognition.parallel import start_chunks
 
 N_FREQ = 10  # DFT coefficients summed into the resonance frequency
 
@@ -45,40 +46,43 @@ def projection(dim: int) -> F64:
 @njit(fastmath={"reassoc", "contract"}, nogil=True, cache=True, inline="always")
 def _fold(x, t, w, ex, q, d):  # type: ignore[no-untyped-def]
     """Row x into slot q of the scratch (see `projection`): w[0..3][q] the folded sums, ex[q] = (x₀,
-    x_{d/2}, a_{h/2}, b_{h/2}); returns (Σ x², Σ first half, Σ second half) in float64."""
+    x_{d/2}, a_{h/2}, b_{h/2}); returns (Σ x², Σ first half, Σ second half) in float64. Reads x directly
+    (float32 → float64 per element): plain reductions and forward loops that vectorise. `t` is unused
+    (kept for the scratch layout)."""
     half = d // 2
     sq = 0.0
     h1 = 0.0
-    for n in range(half):  # float64 copy in forward loops (vectorised), Σ x² and the half sums
+    for n in range(half):
         v = np.float64(x[n])
-        t[n] = v
         sq += v * v
         h1 += v
     h2 = 0.0
     for n in range(half, d):
         v = np.float64(x[n])
-        t[n] = v
         sq += v * v
         h2 += v
-    ex[q, 0] = t[0]
-    ex[q, 1] = t[half] if d % 2 == 0 else 0.0
+    ex[q, 0] = np.float64(x[0])
+    ex[q, 1] = np.float64(x[half]) if d % 2 == 0 else 0.0
     if d % 2 == 1:
         a = w[0, q]
         b = w[2, q]
         for i in range((d - 1) // 2):  # n = i + 1 paired with d − n
-            u = t[i + 1]
-            v = t[d - 1 - i]
+            u = np.float64(x[i + 1])
+            v = np.float64(x[d - 1 - i])
             a[i] = u + v
             b[i] = u - v
         ex[q, 2] = 0.0
         ex[q, 3] = 0.0
         return sq, h1, h2
     ae, ao, be, bo = w[0, q], w[1, q], w[2, q], w[3, q]
+    # unsigned indices: numba then emits no negative-index wraparound (the loop vectorises better)
+    one, ud, uh = np.uint64(1), np.uint64(d), np.uint64(half)
     for i in range((half - 1) // 2):  # n = i + 1 and its partner h − n = half − 1 − i
-        u = t[i + 1]
-        v = t[d - 1 - i]
-        u2 = t[half - 1 - i]
-        v2 = t[half + 1 + i]
+        ui = np.uint64(i)
+        u = np.float64(x[ui + one])
+        v = np.float64(x[ud - one - ui])
+        u2 = np.float64(x[uh - one - ui])
+        v2 = np.float64(x[uh + one + ui])
         a1 = u + v
         b1 = u - v
         a2 = u2 + v2
@@ -88,8 +92,9 @@ def _fold(x, t, w, ex, q, d):  # type: ignore[no-untyped-def]
         be[i] = b1 - b2
         bo[i] = b1 + b2
     if half % 2 == 0 and half > 0:  # the unpaired middle n = h/2
-        ex[q, 2] = t[half // 2] + t[d - half // 2]
-        ex[q, 3] = t[half // 2] - t[d - half // 2]
+        m = half // 2
+        ex[q, 2] = np.float64(x[m]) + np.float64(x[d - m])
+        ex[q, 3] = np.float64(x[m]) - np.float64(x[d - m])
     else:
         ex[q, 2] = 0.0
         ex[q, 3] = 0.0
@@ -185,14 +190,26 @@ def field_properties(
     """(strength, frequency, phase) of each row: ‖e‖; 1 + Σ_{k<10} |DFT(e/‖e‖)_k|; atan2(Σ first half,
     Σ second half) of e/‖e‖. A zero row has strength 0, frequency 1 and phase 0; a non-finite row gives
     a non-finite strength. With `dst` and `slots`, row r is also stored in dst[slots[r]] (one pass)."""
+    strength, freq, phase, wait = start_field_properties(emb, dst, slots)
+    wait()
+    return strength, freq, phase
+
+
+def start_field_properties(
+    emb: npt.NDArray[np.float32],
+    dst: npt.NDArray[np.float32] | None = None,
+    slots: npt.NDArray[np.int64] | None = None,
+) -> tuple[F64, F64, F64, Callable[[], None]]:
+    """`field_properties` on the pool, returning at once: the outputs are valid after `wait()`."""
     n, d = emb.shape
     tab = projection(d)
     strength, freq, phase = np.empty(n), np.empty(n), np.empty(n)
     if dst is None or slots is None:
         dst, slots = np.zeros((1, d), np.float32), np.zeros(0, np.int64)
     x = np.ascontiguousarray(emb, dtype=np.float32)
-    run_chunks(_props_rows, n, x, tab, min(N_FREQ, d), strength, freq, phase, dst, slots, min_chunk=2048)
-    return strength, freq, phase
+    args = (x, tab, min(N_FREQ, d), strength, freq, phase, dst, slots)
+    wait = start_chunks(_props_rows, n, *args, min_chunk=2048)
+    return strength, freq, phase, wait
 
 
 def neighbour_score(cos: F64, df: F64) -> F64:

@@ -163,17 +163,26 @@ def _screen_row_w1(r, i, j0, start, bj, cos, hasf, size, bits, inv, pos, we, wl,
     )  # fmt: skip
     hw = hasf[i] * we
     c = 0
+    # unsigned indices: numba emits no negative-index wraparound checks
+    crow = cos[r]
+    out = cand[r]
+    uj0 = np.uint64(j0)
     for col in range(start, bj):
-        j = j0 + col
-        b = bits[j]
-        o = popcount(sm & b[0])
-        u = si + size[j] - o
+        uc = np.uint64(col)
+        j = uj0 + uc
+        o = popcount(sm & bits[j, 0])
+        u = np.uint64(si + size[j] - o)
         lv = pos[u] - o * inv[u]
-        opp2 = 2 * (popcount(tr & b[3]) + popcount(fl & b[2]) + popcount(ps & b[5]) + popcount(ng & b[4]))
-        opp2 += popcount(st & b[6]) - popcount(qq & b[7])
-        sv = 0.5 * opp2 * inv[popcount(pr & b[1])]
-        e = (1.0 - min(max(np.float64(cos[r, col]), 0.0), 1.0)) * (hw * hasf[j])
-        cand[r, c] = col
+        opp2 = 2 * (
+            popcount(tr & bits[j, 3])
+            + popcount(fl & bits[j, 2])
+            + popcount(ps & bits[j, 5])
+            + popcount(ng & bits[j, 4])
+        )
+        opp2 += popcount(st & bits[j, 6]) - popcount(qq & bits[j, 7])
+        sv = 0.5 * opp2 * inv[np.uint64(popcount(pr & bits[j, 1]))]
+        e = (1.0 - min(max(np.float64(crow[uc]), 0.0), 1.0)) * (hw * hasf[j])
+        out[np.uint64(c)] = col
         c += e + wl * lv + ws * sv >= thr_lo
     return c
 

@@ -44,6 +44,23 @@ def run_chunks(kernel: Callable[..., Any], n: int, *args: Any, min_chunk: int = 
         f.result()
 
 
+def start_chunks(kernel: Callable[..., Any], n: int, *args: Any, min_chunk: int = 64) -> Callable[[], None]:
+    """Like `run_chunks`, but return at once with a function that waits for the chunks (so the caller's
+    thread can do GIL-bound work meanwhile); inline, already done, when n is small or one thread."""
+    k = min(workers(), max(1, n // min_chunk))
+    if k <= 1:
+        kernel(0, n, *args)
+        return lambda: None
+    bounds = [n * t // k for t in range(k + 1)]
+    futures = [_pool().submit(kernel, bounds[t], bounds[t + 1], *args) for t in range(k)]
+
+    def wait() -> None:
+        for f in futures:
+            f.result()
+
+    return wait
+
+
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """Limit BLAS to one thread while our own threads each run whole GEMMs (no oversubscription, no

@@ -17,7 +17,7 @@ FORMATS = ("auto", "binance", "lobster", "cryptofeed", "bybit", "tardis")
 def detect_format(path: Path) -> str:
     """Guess a file's format from its name and first line."""
     from kimera.data.bybit import is_bybit_dump
-    from kimera.data.cryptofeed import is_cryptofeed
+    from kimera.data.wscaptures import is_cryptofeed
     from kimera.data.tardis import is_tardis
 
     name = path.name.lower()
@@ -61,7 +61,7 @@ def open_sources(paths: Iterable[str | Path], fmt: str = "auto", skip_bad: bool 
     if any(k != kind for k in kinds):
         raise ValueError(f"files of different formats in one replay: {sorted(set(kinds))}; replay them separately")
     if kind == "cryptofeed":
-        from kimera.data.cryptofeed import load_cryptofeed
+        from kimera.data.wscaptures import load_cryptofeed
 
         return [load_cryptofeed(files, skip_bad=skip_bad, stats=stats)]
     if kind == "bybit":

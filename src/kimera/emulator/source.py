@@ -45,7 +45,7 @@ class Source:
     @classmethod
     def cryptofeed_capture(cls, paths: Iterable[str | Path], symbols: Iterable[str] | None = None) -> Source:
         """A cryptofeed raw capture (e.g. KRAKEN.ws.50.0.gz), optionally restricted to some symbols."""
-        from kimera.data.cryptofeed import load_cryptofeed
+        from kimera.data.wscaptures import load_cryptofeed
 
         ps = [Path(p) for p in paths]
         keep = set(symbols) if symbols is not None else None
