@@ -12,8 +12,8 @@ import pytest
 from kimera.book import SyncedBook, SyncStatus
 from kimera.data import LoadStats, MalformedInputError
 from kimera.data.bybit import is_bybit_dump, load_bybit
-from kimera.data.wscaptures import is_cryptofeed, load_cryptofeed
 from kimera.data.tardis import is_tardis, load_tardis
+from kimera.data.wscaptures import is_cryptofeed, load_cryptofeed
 from kimera.engine.replay import replay
 from kimera.model import Bar, BookDelta, BookSnapshot, Event, Quote, Trade
 from kimera.venues import kraken

@@ -17,8 +17,8 @@ FORMATS = ("auto", "binance", "lobster", "cryptofeed", "bybit", "tardis")
 def detect_format(path: Path) -> str:
     """Guess a file's format from its name and first line."""
     from kimera.data.bybit import is_bybit_dump
-    from kimera.data.wscaptures import is_cryptofeed
     from kimera.data.tardis import is_tardis
+    from kimera.data.wscaptures import is_cryptofeed
 
     name = path.name.lower()
     if is_bybit_dump(path):
