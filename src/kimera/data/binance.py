@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from kimera.data.errors import LoadStats, MalformedInputError
+from kimera.data.errors import LoadStats
 from kimera.data.lines import read_bytes, split_ts_lines
 from kimera.model import Event
 from kimera.venues.binance import BinanceAdapter, FastBinanceDecoder
@@ -53,10 +53,7 @@ def load_binance_capture(
                         raise ValueError("line does not start with '<recv_ns> '")
                     ev = decode(raw, int(ts))
                 except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
-                    err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
-                    if not skip_bad:
-                        raise err from exc
-                    st.bad(err)
+                    st.reject(str(path), lineno, exc, skip_bad)
                     continue
                 if ev is None:
                     n_ignored += 1

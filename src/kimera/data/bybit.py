@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 
-from kimera.data.errors import LoadStats, MalformedInputError
+from kimera.data.errors import LoadStats
 from kimera.data.lines import read_bytes
 from kimera.model import Event
 from kimera.venues.bybit import BybitAdapter
@@ -59,10 +59,7 @@ def load_bybit(
                     ts = int(msg["ts"]) * 1_000_000
                     events = adapter.parse(msg, ts)
                 except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    err = MalformedInputError(name, lineno, f"{type(exc).__name__}: {exc}")
-                    if not skip_bad:
-                        raise err from exc
-                    st.bad(err)
+                    st.reject(name, lineno, exc, skip_bad)
                     continue
                 if not events:
                     st.ignored += 1

@@ -25,6 +25,14 @@ class LoadStats:
     bad_examples: list[str] = field(default_factory=list)
     ignored: int = 0  # well-formed messages of streams we do not model (e.g. subscription acks)
 
+    def reject(self, source: str, line: int, exc: Exception, skip_bad: bool) -> None:
+        """A line failed to decode: raise `MalformedInputError` naming file and line, or (under an explicit
+        skip-bad) count it. Every loader goes through here, so the policy lives once."""
+        err = MalformedInputError(source, line, f"{type(exc).__name__}: {exc}")
+        if not skip_bad:
+            raise err from exc
+        self.bad(err)
+
     def bad(self, err: MalformedInputError) -> None:
         """Count a skipped bad line, keeping the first few messages for the report."""
         self.bad_lines += 1

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kimera.book import ContiguousRule
-from kimera.data.errors import LoadStats, MalformedInputError
+from kimera.data.errors import LoadStats
 from kimera.data.lines import read_bytes
 from kimera.model import BookDelta, BookSnapshot, Event, Instrument, Level, Quote, Side, Trade
 from kimera.model.fixed import parse_fixed
@@ -146,10 +146,7 @@ def _load_one(path: Path, skip_bad: bool, st: LoadStats) -> Iterator[Event]:
                 events = [Quote(venue, sym, -1, _fx(row["bid_price"]), _fx(row["bid_amount"]), _fx(row["ask_price"]),
                                 _fx(row["ask_amount"]), ex_us * 1000, loc_us * 1000)]
         except (ValueError, KeyError, TypeError) as exc:
-            err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
-            if not skip_bad:
-                raise err from exc
-            st.bad(err)
+            st.reject(str(path), lineno, exc, skip_bad)
             continue
         st.events += len(events)
         yield from events

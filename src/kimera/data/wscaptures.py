@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 
-from kimera.data.errors import LoadStats, MalformedInputError
+from kimera.data.errors import LoadStats
 from kimera.data.lines import read_bytes
 from kimera.model import Event
 from kimera.venues.binance import BinanceAdapter
@@ -119,10 +119,7 @@ def _load_one(path: Path, skip_bad: bool, st: LoadStats) -> Iterator[Event]:
                     raise ValueError("line does not start with '<seconds>: '")
                 events = ws(loads(parsed[1]), parsed[0])
         except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
-            err = MalformedInputError(str(path), lineno, f"{type(exc).__name__}: {exc}")
-            if not skip_bad:
-                raise err from exc
-            st.bad(err)
+            st.reject(str(path), lineno, exc, skip_bad)
             continue
         if not events:
             st.ignored += 1
