@@ -40,6 +40,22 @@ class AnnealResult:
 
 
 @nb.njit(cache=True)
+def _random_feasible(q: FloatArray, k: int, x: NDArray[np.int8], h: FloatArray) -> None:  # pragma: no cover - numba
+    """Set x to a uniformly random state with exactly k ones and h to its local fields (∂E/∂x_i)."""
+    n = q.shape[0]
+    x[:] = 0
+    perm = np.random.permutation(n)
+    for a in range(k):
+        x[perm[a]] = 1
+    for i in range(n):
+        acc = q[i, i]
+        for j in range(n):
+            if j != i and x[j]:
+                acc += 2.0 * q[i, j]
+        h[i] = acc
+
+
+@nb.njit(cache=True)
 def _swap_delta_range(
     q: FloatArray, k: int, samples: int, seed: int
 ) -> tuple[float, float]:  # pragma: no cover - numba
@@ -50,16 +66,7 @@ def _swap_delta_range(
     h = np.empty(n)
     top, low = 0.0, np.inf
     for _ in range(samples):
-        x[:] = 0
-        perm = np.random.permutation(n)
-        for a in range(k):
-            x[perm[a]] = 1
-        for i in range(n):
-            acc = q[i, i]
-            for j in range(n):
-                if j != i and x[j]:
-                    acc += 2.0 * q[i, j]
-            h[i] = acc
+        _random_feasible(q, k, x, h)
         for out in range(n):
             if x[out] == 1:
                 for inn in range(n):
@@ -109,16 +116,7 @@ def _anneal(
     x = np.zeros(n, dtype=np.int8)
     h = np.empty(n)
     for r in range(reads):
-        x[:] = 0
-        perm = np.random.permutation(n)
-        for a in range(k):
-            x[perm[a]] = 1
-        for i in range(n):
-            acc = q[i, i]
-            for j in range(n):
-                if j != i and x[j]:
-                    acc += 2.0 * q[i, j]
-            h[i] = acc
+        _random_feasible(q, k, x, h)
         for s in range(betas.shape[0]):
             beta = betas[s]
             for i in range(n):
