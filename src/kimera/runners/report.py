@@ -167,7 +167,7 @@ class RunTrace:
         self.decision_bin_ns = decision_bin_ns
         self.mids: dict[str, list[tuple[int, float]]] = {}
         self.fills: list[tuple[int, str, float, int, float]] = []  # ts, key, price, side, size
-        # decision bin -> [count, sum tension rate, sum pulse, max pulse, trades]
+        # decision bin -> [count, sum tension rate, sum pulse, max pulse, trades, sum of ns into the bin]
         self.decisions: dict[int, list[float]] = {}
         self._next_mid: dict[str, int] = {}
         self._deciders: list[Any] = []
@@ -197,14 +197,16 @@ class RunTrace:
             if d is None or d is self._seen[i]:
                 continue
             self._seen[i] = d
-            b = self.decisions.get(t // self.decision_bin_ns)
+            k, off = divmod(t, self.decision_bin_ns)
+            b = self.decisions.get(k)
             if b is None:
-                b = self.decisions[t // self.decision_bin_ns] = [0.0, 0.0, 0.0, 0.0, 0.0]
+                b = self.decisions[k] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
             b[0] += 1
             b[1] += d.tension_rate
             b[2] += d.pulse
             b[3] = max(b[3], d.pulse)
             b[4] += 1 if d.trade else 0
+            b[5] += off
 
     def _on_fill(self, f: Fill) -> None:
         inst = self._om.get(f.client_id).instrument
@@ -356,7 +358,9 @@ def build_report(pipe: TradingPipeline, result: RunResult, title: str = "Kimera 
     if trace is not None and trace.decisions:
         bins = sorted(trace.decisions.items())
         w = trace.decision_bin_ns
-        pts = clock.series("decisions", [(b * w + w // 2, v[1] / v[0], v[2] / v[0], v[3]) for b, v in bins])
+        # each bin is drawn at the mean time of its decisions (a bin's centre can fall outside the run)
+        pts = clock.series("decisions", [(b * w + int(v[5] / v[0]), v[1] / v[0], v[2] / v[0], v[3])
+                                         for b, v in bins])
         x = [p[0] for p in pts]
         ax.fill_between(x, [p[2] for p in pts], [p[3] for p in pts], color="tab:orange", alpha=0.2, lw=0,
                         label="pulse, mean to max")
