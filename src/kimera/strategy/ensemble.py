@@ -79,15 +79,22 @@ def member_pair_tensions(
     for i in range(n):
         ei, ni, di = embs[i], norms[i], ds[i]
         for j in range(i + 1, n):
-            nj, dj = norms[j], ds[j]
-            if ni == 0.0 or nj == 0.0:
-                e = 1.0
-            else:
-                e = 1.0 - math.fsum(map(mul, ei, embs[j])) / (ni * nj)  # type: ignore[arg-type]
-                e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
-            s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
+            e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])  # type: ignore[arg-type]
             out.append(_new(PairTension, (i, j, we * e + wl * 0.0 + ws * s, e, 0.0, s)))
     return out
+
+
+def _member_e_s(
+    ei: Sequence[float], ni: float, di: int, ej: Sequence[float], nj: float, dj: int
+) -> tuple[float, float]:
+    """(E, S) of two member drafts: clipped cosine distance of the embeddings (1 for a zero norm) and the
+    symbolic opposition of their directions; the one place both ensemble paths compute a member pair."""
+    if ni == 0.0 or nj == 0.0:
+        e = 1.0
+    else:
+        e = 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)
+        e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
+    return e, (1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0)
 
 
 class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
@@ -260,13 +267,7 @@ class Ensemble(SignalStrategy):
         for i in range(n):
             ei, ni, di = embs[i], norms[i], ds[i]
             for j in range(i + 1, n):
-                nj, dj = norms[j], ds[j]
-                if ni == 0.0 or nj == 0.0:
-                    e = 1.0
-                else:
-                    e = 1.0 - math.fsum(map(mul, ei, embs[j])) / (ni * nj)
-                    e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
-                s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
+                e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])
                 t = we * e + wl * 0.0 + ws * s
                 raw = t * amp
                 if raw > best_raw:
