@@ -147,3 +147,31 @@ def test_cli_errors_are_clear(tmp_path: Path, written_stores: dict[str, Path]) -
     trades = [e for e in capture_events("lobster") if isinstance(e, Trade)]
     assert res.exit_code == 0, res.output
     assert res.output.splitlines() == ["n,s", f"{len(trades)},{sum(t.size for t in trades)}"]
+
+
+def test_file_of_another_format_version_is_refused_clearly(store_copy) -> None:  # type: ignore[no-untyped-def]
+    root = store_copy("lobster")
+    victim = _first(root, "trade")
+    table = pq.read_table(victim)
+    meta = dict(table.schema.metadata)
+    meta[b"kimera.format"] = b"kimera-ticks/2"
+    pq.write_table(table.replace_schema_metadata(meta), victim)
+    with pytest.raises(SchemaMismatchError, match=r"unknown tick-file format 'kimera-ticks/2'.*reads only "
+                                                  r"'kimera-ticks/3'") as ei:
+        TickStore(root).read_table("trade")
+    assert ei.value.path == str(victim)
+
+
+def test_compaction_recompresses_a_lone_flush_file(tmp_path: Path) -> None:
+    from kimera.storage.files import open_file
+
+    evs = [Trade("LOBSTER", "AAPL", i, 5_850_000 + i, 100, 1, 10**9 + i, 10**9 + i) for i in range(50)]  # type: ignore[arg-type]
+    with TickWriter(tmp_path, fsync=False) as w:
+        w.write_many(evs)
+    (part,) = live_parts(tmp_path)
+    assert open_file(part.path, "trade")[1].zstd_level == 3
+    rep = compact(tmp_path, fsync=False)
+    assert (rep.files_in, rep.files_out) == (1, 1)
+    assert open_file(part.path, "trade")[1].zstd_level == 19
+    assert compact(tmp_path, fsync=False).files_in == 0  # already at the level: left alone
+    assert list(TickStore(tmp_path).events("LOBSTER", "AAPL")) == evs

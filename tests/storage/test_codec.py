@@ -36,3 +36,49 @@ def test_encoded_book_rows_decode_to_the_same_levels() -> None:
     assert stored2.column("px_scale")[0].as_py() == 1_000  # the slice alone
     assert stored2.column("bid_px").to_pylist() == [[6_000, -1]]
     assert decode("book_delta", stored2).equals(table.slice(0, 1))
+
+
+def _deltas(n: int, big: bool = False, venue: str = "V", symbol: str = "S") -> list:  # type: ignore[type-arg]
+    from kimera.model import BookDelta
+
+    far = 2**40 if big else 7_000_000
+    return [BookDelta(venue, symbol, i, i, [(6_000_000 - 1_000 * i, 0), (5_999_000, 3_000 * i)],
+                      [(far if i == n - 2 else 6_001_000, 0)] if i % 3 else [], 10**6 * i, 10**6 * i + 7, i - 1,
+                      None) for i in range(n)]
+
+
+def test_zero_sizes_null_exchange_clock_scaled_and_int32_levels_round_trip() -> None:
+    from kimera.storage.codec import NARROW_LEVELS
+
+    evs = _deltas(7)
+    table = to_table("book_delta", "V", "S", list(range(7)), evs)
+    stored = encode("book_delta", table)
+    assert stored.column("ts_scale")[0].as_py() == 10**6
+    assert stored.column("exchange_ns").to_pylist() == list(range(7))
+    assert stored.schema.field("bid_sz").type == NARROW_LEVELS and stored.schema.field("ask_px").type == NARROW_LEVELS
+    assert stored.column("bid_sz")[0].as_py() == [None, None] and stored.column("bid_sz")[2].as_py() == [None, 2]
+    assert decode("book_delta", stored).equals(table)
+    for a, b in ((0, 3), (2, 5), (4, 7)):  # slices: offsets of lists and of validity bitmaps not at 0
+        assert decode("book_delta", stored.slice(a, b - a)).equals(table.slice(a, b - a))
+    wide = to_table("book_delta", "V", "S", list(range(7)), _deltas(7, big=True))
+    stored = encode("book_delta", wide)
+    assert stored.schema.field("ask_px").type == pa.list_(pa.int64())  # 2**40 / 1000 does not fit int32
+    assert stored.schema.field("bid_px").type == NARROW_LEVELS
+    assert decode("book_delta", stored).equals(wide)
+
+
+def test_a_row_group_wider_than_the_files_int32_columns_makes_compaction_retry(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kimera.storage import TickStore, TickWriter, compact
+    from kimera.storage.codec import LevelsTooWide
+
+    evs = _deltas(40, big=True, venue="LOBSTER", symbol="AAPL")
+    try:
+        encode("book_delta", to_table("book_delta", "V", "S", list(range(40)), _deltas(40, big=True)),
+               narrow=["ask_px"])
+        raise AssertionError("expected LevelsTooWide")
+    except LevelsTooWide:
+        pass
+    with TickWriter(tmp_path, flush_events=20, flush_seconds=None, fsync=False) as w:
+        w.write_many(evs)
+    compact(tmp_path, fsync=False, row_group_rows=20)  # first row group fits int32, the last one does not
+    assert list(TickStore(tmp_path).events("LOBSTER", "AAPL")) == evs

@@ -3,7 +3,9 @@
 The merged file is written under a temporary name, fsynced and renamed to `part-<first>-<last>`, whose
 range covers every input; only then are the inputs deleted. A crash in between leaves inputs that
 readers already ignore (their range lies inside the merged file's) and the next compaction deletes.
-Rows are re-encoded per row group, so the GCD scaling is recomputed over the merged rows.
+Rows are re-encoded per row group, so the GCD scaling is recomputed over the merged rows. A day with a
+single file is rewritten too when its footer says it was compressed at a lower zstd level than asked for
+(a flush file, level 3): compaction leaves every day at the compaction level.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kimera.storage.codec import decode, encode, stored_schema, write_options
+from kimera.storage.codec import NARROW_COLUMNS, NARROW_LEVELS, LevelsTooWide, decode, encode, write_options
 from kimera.storage.errors import SchemaMismatchError
-from kimera.storage.files import FileMeta, commit, read_file
+from kimera.storage.files import FileMeta, commit, open_file, read_file
 from kimera.storage.layout import TMP_RE, Part, Partition, part_name, partitions, tmp_name
 
 
@@ -62,6 +64,16 @@ def _remove_orphans(part: Partition, report: CompactionReport) -> None:
 
 def _merge(parts: list[Part], kind: str, compression_level: int, row_group_rows: int, fsync: bool) -> tuple[Path, int]:
     """Write the rows of `parts` (already in seq order) into one file; returns its path and size."""
+    try:
+        return _merge_as(parts, kind, compression_level, row_group_rows, fsync, narrow_auto=True)
+    except LevelsTooWide:  # a later row group's levels do not fit the int32 columns the first one chose
+        return _merge_as(parts, kind, compression_level, row_group_rows, fsync, narrow_auto=False)
+
+
+def _merge_as(parts: list[Part], kind: str, compression_level: int, row_group_rows: int, fsync: bool,
+              narrow_auto: bool) -> tuple[Path, int]:
+    """`_merge` with int32 level columns chosen by the first row group (`narrow_auto`) or none."""
+    narrow: list[str] = []
     final = parts[0].path.parent / part_name(parts[0].first, parts[-1].last)
     tmp = final.parent / tmp_name(final.name)
     metas: list[FileMeta] = []
@@ -73,9 +85,11 @@ def _merge(parts: list[Part], kind: str, compression_level: int, row_group_rows:
         nonlocal writer, pending, rows
         if not pending:
             return
-        table = encode(kind, pa.concat_tables(pending))
+        # the first row group picks int32 level columns where they fit; later ones must match (else: retry)
+        table = encode(kind, pa.concat_tables(pending), None if writer is None and narrow_auto else narrow)
         if writer is None:
-            writer = pq.ParquetWriter(tmp, stored_schema(kind), compression_level=compression_level,
+            narrow.extend(n for n in NARROW_COLUMNS.get(kind, ()) if table.schema.field(n).type == NARROW_LEVELS)
+            writer = pq.ParquetWriter(tmp, table.schema.remove_metadata(), compression_level=compression_level,
                                       **write_options(kind))
         writer.write_table(table, row_group_size=table.num_rows)
         pending, rows = [], 0
@@ -94,7 +108,7 @@ def _merge(parts: list[Part], kind: str, compression_level: int, row_group_rows:
         emit()
         m0 = metas[0]
         total = FileMeta(kind, m0.venue, m0.symbol, m0.price_decimals, m0.size_decimals,
-                         sum(m.events for m in metas), sum(m.decoded_bytes for m in metas))
+                         sum(m.events for m in metas), sum(m.decoded_bytes for m in metas), compression_level)
         assert writer is not None
         writer.add_key_value_metadata(total.as_metadata())
         writer.close()
@@ -109,14 +123,21 @@ def _merge(parts: list[Part], kind: str, compression_level: int, row_group_rows:
     return final, final.stat().st_size
 
 
+def _level(part: Part) -> int:
+    """The zstd level a file's footer says it was written with."""
+    return open_file(part.path, part.kind)[1].zstd_level
+
+
 def compact(root: str | Path, kind: str | None = None, venue: str | None = None, symbol: str | None = None,
             min_files: int = 2, compression_level: int = 19, row_group_rows: int = 500_000,
             fsync: bool = True) -> CompactionReport:
-    """Merge every day partition with at least `min_files` live files into one; clean up leftovers."""
+    """Merge every day partition with at least `min_files` live files into one, recompress a lone file
+    written at a lower zstd level than `compression_level`; clean up leftovers."""
     report = CompactionReport()
     for part in partitions(Path(root), kind, venue, symbol):
         _remove_orphans(part, report)
-        if len(part.live) < min_files:
+        lone_low = len(part.live) == 1 and _level(part.live[0]) < compression_level
+        if not part.live or (len(part.live) < min_files and not lone_low):
             continue
         report.partitions += 1
         report.files_in += len(part.live)

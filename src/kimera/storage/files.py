@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +11,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kimera.storage.codec import stored_schema, write_options
+from kimera.storage.codec import NARROW_COLUMNS, NARROW_LEVELS, stored_schema, write_options
 from kimera.storage.errors import CorruptFileError, SchemaMismatchError
 from kimera.storage.layout import tmp_name
 
-FORMAT = "kimera-ticks/2"  # 2: level prices stored as within-row differences
-_META_KEYS = ("format", "kind", "venue", "symbol", "price_decimals", "size_decimals", "events", "decoded_bytes")
+# 2: level prices stored as within-row differences; 3: + exchange clocks GCD-scaled (`ts_scale`), zero level
+# sizes stored as NULL, one data page per column chunk, the zstd level recorded in the footer.
+FORMAT = "kimera-ticks/3"
+_META_KEYS = ("format", "kind", "venue", "symbol", "price_decimals", "size_decimals", "events", "decoded_bytes",
+              "zstd_level")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class FileMeta:
     size_decimals: int
     events: int
     decoded_bytes: int
+    zstd_level: int = 0  # set by `write_file` / compaction to the level the file was compressed with
 
     def as_metadata(self) -> dict[bytes, bytes]:
         """Parquet key-value metadata (`kimera.*` keys)."""
@@ -39,14 +44,19 @@ class FileMeta:
 def parse_meta(path: Path, raw: dict[bytes, bytes] | None) -> FileMeta:
     """Validate and parse a footer's `kimera.*` metadata; a foreign or damaged footer is a clear error."""
     kv = {k.decode(): v.decode() for k, v in (raw or {}).items() if k.startswith(b"kimera.")}
+    if not kv:
+        raise SchemaMismatchError(path, "not a kimera tick file: no kimera.* metadata")
+    if kv.get("kimera.format") != FORMAT:  # checked first: another version may have other keys
+        raise SchemaMismatchError(path, f"unknown tick-file format {kv.get('kimera.format')!r}: this version of "
+                                        f"kimera reads only {FORMAT!r} (files of an older format must be re-recorded "
+                                        f"or converted with the kimera version that wrote them)")
     missing = [k for k in _META_KEYS if f"kimera.{k}" not in kv]
     if missing:
-        raise SchemaMismatchError(path, f"not a kimera tick file: metadata lacks {', '.join('kimera.' + k for k in missing)}")
-    if kv["kimera.format"] != FORMAT:
-        raise SchemaMismatchError(path, f"format {kv['kimera.format']!r}, this reader understands {FORMAT!r}")
+        raise SchemaMismatchError(path, f"bad {FORMAT} metadata: lacks {', '.join('kimera.' + k for k in missing)}")
     try:
         return FileMeta(kv["kimera.kind"], kv["kimera.venue"], kv["kimera.symbol"], int(kv["kimera.price_decimals"]),
-                        int(kv["kimera.size_decimals"]), int(kv["kimera.events"]), int(kv["kimera.decoded_bytes"]))
+                        int(kv["kimera.size_decimals"]), int(kv["kimera.events"]), int(kv["kimera.decoded_bytes"]),
+                        int(kv["kimera.zstd_level"]))
     except ValueError as exc:
         raise SchemaMismatchError(path, f"bad kimera metadata: {exc}") from exc
 
@@ -77,6 +87,7 @@ def write_file(final: Path, table: pa.Table, meta: FileMeta, compression_level: 
     """Write a stored-schema table to `final` via a temporary file and a rename; returns the file's bytes."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / tmp_name(final.name)
+    meta = dataclasses.replace(meta, zstd_level=compression_level)
     table = table.replace_schema_metadata(meta.as_metadata())
     try:
         pq.write_table(table, tmp, row_group_size=row_group_rows, compression_level=compression_level,
@@ -104,8 +115,10 @@ def open_file(path: Path, kind: str) -> tuple[pq.ParquetFile, FileMeta]:
 
 
 def check_schema(path: Path, kind: str, schema: pa.Schema) -> None:
-    """Columns, order and types must be those of `kind`; the error names the first difference."""
-    want = stored_schema(kind)
+    """Columns, order and types must be those of `kind` (level lists int64 or int32); the error names the first
+    difference."""
+    narrow = [n for n in NARROW_COLUMNS.get(kind, ()) if n in schema.names and schema.field(n).type == NARROW_LEVELS]
+    want = stored_schema(kind, narrow)
     if schema.equals(want, check_metadata=False):
         return
     have_names, want_names = schema.names, want.names

@@ -3,7 +3,8 @@ an `instruments` table of each stream's decimals.
 
 Views read the live Parquet files directly (superseded leftovers excluded) and multiply stored prices and
 sizes by their `px_scale` / `sz_scale` (level prices: after a running sum of their within-row
-differences), so SQL sees the same fixed-point integers as the events.
+differences; level sizes: NULL read as 0) and exchange clocks by `ts_scale`, so SQL sees the same
+fixed-point integers as the events.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from kimera.storage.codec import ROW_DELTA_COLUMNS
+from kimera.storage.codec import NULL_ZERO_COLUMNS, ROW_DELTA_COLUMNS, TIME_COLUMNS
 from kimera.storage.files import open_file
 from kimera.storage.layout import live_parts
 from kimera.storage.schema import KINDS, PRICE_COLUMNS, SCHEMAS, SIZE_COLUMNS
@@ -22,15 +23,19 @@ LEVEL_VIEW = "book_delta_levels"
 
 
 def _select_list(kind: str) -> str:
-    """Columns of a kind's view: stored value times its scale for prices and sizes, the rest as stored."""
+    """Columns of a kind's view: stored value times its scale for prices, sizes and exchange clocks, the rest
+    as stored."""
     exprs = []
     for f in SCHEMAS[kind]:
-        scale = "px_scale" if f.name in PRICE_COLUMNS[kind] else "sz_scale" if f.name in SIZE_COLUMNS[kind] else None
+        scale = ("px_scale" if f.name in PRICE_COLUMNS[kind] else "sz_scale" if f.name in SIZE_COLUMNS[kind]
+                 else "ts_scale" if f.name in TIME_COLUMNS[kind] else None)
         if scale is None:
             exprs.append(f.name)
         elif f.name in ROW_DELTA_COLUMNS.get(kind, ()):  # stored as within-row differences: running sum
             exprs.append(f"list_transform({f.name}, lambda x, i: CAST(list_sum({f.name}[1:i]) AS BIGINT) * {scale})"
                          f" AS {f.name}")
+        elif f.name in NULL_ZERO_COLUMNS.get(kind, ()):  # zeros stored as NULL elements
+            exprs.append(f"list_transform({f.name}, lambda x: coalesce(x, 0) * {scale}) AS {f.name}")
         elif pa.types.is_list(f.type):
             exprs.append(f"list_transform({f.name}, lambda x: x * {scale}) AS {f.name}")
         else:
