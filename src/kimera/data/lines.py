@@ -16,11 +16,17 @@ def open_text(path: str | Path) -> io.TextIOBase:
     return open(p, encoding="utf-8", newline="")
 
 
+try:  # zlib-ng inflates the same gzip streams (CRC and length checked) in ~60% of zlib's time
+    from zlib_ng.gzip_ng import decompress as _gunzip
+except ImportError:  # pragma: no cover - optional speed-up
+    _gunzip = gzip.decompress
+
+
 def read_bytes(path: str | Path) -> bytes:
     """Whole file as bytes (gunzipped): one read is far faster than line-wise gzip for 30 MB captures."""
     p = Path(path)
     raw = p.read_bytes()
-    return gzip.decompress(raw) if p.suffix == ".gz" else raw
+    return _gunzip(raw) if p.suffix == ".gz" else raw
 
 
 def split_ts_lines(path: str | Path) -> Iterator[tuple[int, int, bytes]]:

@@ -135,10 +135,13 @@ class BinanceAdapter:
 
     def book_ticker(self, d: dict[str, Any], recv_ns: int) -> Quote:
         """`bookTicker`: the venue's own best bid/ask with the update id it reflects."""
-        return Quote(
+        q = Quote(
             self.venue, d["s"], int(d["u"]), fx(d["b"], self.pd), fx(d["B"], self.sd), fx(d["a"], self.pd), fx(d["A"], self.sd),
             int(d.get("E", d.get("T", 0))) * 1_000_000, recv_ns,
         )
+        if min(q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) < 0:
+            raise FixedPointError(f"bookTicker with a negative price or size: {str(d)[:120]}")
+        return q
 
     def kline(self, d: dict[str, Any], recv_ns: int) -> Bar | None:
         """`kline`: a Bar once the candle is closed (`x` true); an open candle is not an event yet."""
@@ -153,10 +156,13 @@ class BinanceAdapter:
     def trade(self, d: dict[str, Any], recv_ns: int) -> Trade:
         """`trade`: `m` true means the buyer was the maker, so the aggressor sold."""
         tid = d["t"] if "t" in d else d["a"]
-        return Trade(
+        t = Trade(
             self.venue, d["s"], int(tid), fx(d["p"], self.pd), fx(d["q"], self.sd), Side.SELL if d["m"] else Side.BUY,
             int(d.get("T", d["E"])) * 1_000_000, recv_ns,
         )
+        if t.price <= 0 or t.size < 0:
+            raise FixedPointError(f"trade with price <= 0 or a negative size: {str(d)[:120]}")
+        return t
 
 
 def _typed_decoders() -> tuple[Any, Any, Any]:
@@ -196,7 +202,10 @@ def _level_ints(levels: list[tuple[str, str]], pd: int, sd: int) -> list[Level]:
         _dots(flat[0::2], pd)
         _dots(flat[1::2], sd)
     v = list(map(int, map(_NODOT, flat)))
-    return list(zip(v[0::2], v[1::2], strict=True))
+    px = v[0::2]
+    if px and min(px) <= 0:  # a price of 0: the strict path names the bad level
+        raise _Unusual
+    return list(zip(px, v[1::2], strict=True))
 
 
 class FastBinanceDecoder:
@@ -231,8 +240,8 @@ class FastBinanceDecoder:
                                  d.E * 1_000_000, recv_ns, d.pu)
             if b"@trade" in head:
                 t = self.trade.decode(raw).data
-                if t.p[-pd - 1] != "." or t.q[-sd - 1] != ".":
-                    raise _Unusual
+                if t.p[-pd - 1] != "." or t.q[-sd - 1] != "." or not t.p.strip("0."):
+                    raise _Unusual  # another format, or a price of 0 (the strict path raises on it)
                 return Trade(venue, t.s, t.t, int(t.p.replace(".", "", 1)), int(t.q.replace(".", "", 1)),
                              Side.SELL if t.m else Side.BUY, (t.T or t.E) * 1_000_000, recv_ns)
         except (msgspec.ValidationError, msgspec.DecodeError, _Unusual, ValueError, IndexError):
