@@ -29,6 +29,8 @@ CONFIGS: list[dict[str, Any]] = [
     {"backend": "numpy", "block_size": 2},
     {"backend": "numpy", "block_size": 3, "dense_fraction": 0.0},  # float64 GEMM path for every tile
     {"backend": "numpy", "block_size": 5, "max_bitset_words": 0},  # merged sorted rows, no bitsets
+    {"backend": "numpy", "block_size": 4, "max_bitset_words": 0, "dense_fraction": 0.0},  # both
+    {"backend": "numpy", "block_size": 6, "dense_fraction": 2.0},  # float32 screen for every strip
 ]
 TORCH_CPU: dict[str, Any] = {"backend": "torch", "device": "cpu", "block_size": 4}  # the CUDA code, on CPU
 
@@ -135,3 +137,19 @@ def test_threshold_and_dimension_errors() -> None:
 def test_empty_and_single() -> None:
     assert len(detect_tensions([])) == 0
     assert len(detect_tensions([Geoid("x")])) == 0
+
+
+@pytest.mark.parametrize("dense_fraction", [0.0, 2.0])
+def test_output_grows_when_the_density_is_underestimated(
+    monkeypatch: pytest.MonkeyPatch, dense_fraction: float
+) -> None:
+    """The output starts from the sampled density; a wrong estimate only costs a reallocation."""
+    from kimera.cognition import engine
+
+    monkeypatch.setattr(engine.kernels, "sample_density", lambda *args: 0.0)
+    geoids = synthetic_geoids(150, dim=8, seed=2)
+    got = detect_tensions(geoids, 0.3, backend="numpy", block_size=16, dense_fraction=dense_fraction)
+    ref = detect_tensions_reference(geoids, 0.3)
+    assert len(ref) > 2048
+    assert [(g.geoid_a, g.geoid_b) for g in got] == [(r.geoid_a, r.geoid_b) for r in ref]
+    assert max(abs(g.tension - r.tension) for g, r in zip(got, ref, strict=True)) <= 1e-9

@@ -1,9 +1,12 @@
 """The contradiction engine: every pair above a threshold, exactly, by blocked matrix products.
 
-Tiles of the upper triangle are screened with a float32 GEMM of unit embeddings (cos) plus exact L and
-S; every pair whose tension could reach the threshold given the proven float32 error on cos becomes a
-candidate, and every candidate is decided and reported in float64. CPU tiles run on a thread pool
-(BLAS single-threaded per tile); on a GPU the torch screen replaces the CPU screen.
+The CPU engine samples the answer's density first. Dense answers (many pairs in tension: each needs a
+float64 cos anyway) take one float64 GEMM per strip of rows, and one numba pass decides every pair in
+float64 and writes it straight into the result. Sparse answers take a float32 GEMM per tile and a screen
+that keeps every pair whose tension could reach the threshold given the proven float32 error on cos,
+then decides each candidate in float64. Strips run on a thread pool (BLAS single-threaded per strip) and
+reach the result columns in order, so nothing is concatenated or merged. On a GPU the torch screen
+replaces the CPU screen.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from typing import Any, Literal
 import numpy as np
 
 from kimera.cognition import kernels
-from kimera.cognition.cpu_tiles import Part, TileJob, decide, tiles
+from kimera.cognition.cpu_tiles import Output, Part, StripJob, decide, tiles
 from kimera.cognition.geoid import Geoid, GeoidError
 from kimera.cognition.pack import PackedGeoids, pack_geoids
-from kimera.cognition.parallel import map_ordered, workers
+from kimera.cognition.parallel import map_ordered, run_chunks, workers
 from kimera.cognition.reference import tension as reference_tension
 from kimera.cognition.result import TensionGradient, TensionPairs
 from kimera.cognition.weights import TensionWeights
@@ -27,7 +30,12 @@ from kimera.cognition.weights import TensionWeights
 Backend = Literal["auto", "numpy", "torch"]
 _BITSET_BUDGET = 256 << 20  # bytes of key bitsets before falling back to merging sorted rows
 _SUM_SLACK = 1e-12  # rounding of the float64 weighted sum in the screen
-_MIN_BLOCK = 256
+_MIN_ROWS = 16  # rows of a strip: fewer make the GEMMs inefficient
+_DENSE_ROWS = 128  # rows of a strip decided from a float64 GEMM
+_SCREEN_ROWS = 256  # rows of a strip screened in float32 column tiles of block_size
+_STRIP_BYTES = 16 << 20  # float64 cos of one dense strip, per worker
+_SAMPLES = 1024  # pairs sampled to estimate the answer's density
+_SEED = 0x2545F4914F6CDD1D
 
 
 def cos_error_bound(dim: int, tf32: bool = False) -> float:
@@ -59,7 +67,11 @@ def key_data(p: PackedGeoids, max_words: int) -> tuple[int, tuple[Any, ...]]:
 
 
 class ContradictionEngine:
-    """Finds every pair of geoids in tension (T >= threshold), exactly, on CPU (numba/BLAS) or a torch device."""
+    """Finds every pair of geoids in tension (T >= threshold), exactly, on CPU (numba/BLAS) or a torch device.
+
+    `dense_fraction`: the sampled fraction of pairs in tension from which the CPU engine takes the float64
+    GEMM for every pair rather than the float32 screen (0 forces it, above 1 never). `block_size` bounds
+    the tiles (and strip heights) of both paths."""
 
     def __init__(
         self,
@@ -70,7 +82,7 @@ class ContradictionEngine:
         device: str | None = None,
         block_size: int = 2048,
         max_bitset_words: int = 16,
-        dense_fraction: float = 0.5,
+        dense_fraction: float = 0.15,
     ) -> None:
         if block_size < 1:
             raise ValueError(f"block_size must be >= 1, got {block_size}")
@@ -108,16 +120,36 @@ class ContradictionEngine:
         if self.dim is not None and p.has.any() and p.dim != self.dim:
             raise GeoidError(f"packed geoids have embedding dimension {p.dim}, engine uses {self.dim}")
         mode, data = key_data(p, self.max_bitset_words)
-        w = self.weights
         if self.backend == "torch":
             return self._detect_torch(p, mode, data, thr)
-        # at least two row blocks per worker (several tiles each: balanced, and less of the diagonal
-        # tiles' lower half computed for nothing), never smaller than _MIN_BLOCK nor larger than block_size
-        block = min(self.block_size, max(min(_MIN_BLOCK, self.block_size), math.ceil(p.n / (2 * workers()))))
+        return self._detect_cpu(p, mode, data, thr)
+
+    def _detect_cpu(self, p: PackedGeoids, mode: int, data: tuple[Any, ...], thr: float) -> TensionPairs:
+        """Strips of rows on the thread pool, float64 GEMM (dense answers) or float32 screen (sparse)
+        by the sampled density; see `cpu_tiles`."""
+        n, w = p.n, self.weights
+        density = kernels.sample_density(
+            _SAMPLES, _SEED, p.emb, p.norm, p.has, mode, data, w.e, w.l, w.s, thr
+        )
+        unit64 = None
+        if p.dim and density >= self.dense_fraction:
+            # many pairs in tension: a float64 GEMM costs less than a float64 dot product per candidate
+            unit64 = np.empty((n, p.dim), np.float64)
+            run_chunks(kernels.unit64_rows, n, p.emb, p.norm, unit64, min_chunk=2048)
+        # at least four strips per worker (the later strips are shorter), within the size limits
+        rows = max(_MIN_ROWS, math.ceil(n / (4 * workers())))
+        if unit64 is not None:  # a dense strip's float64 cos is held whole: bound it per worker
+            rows = max(1, min(rows, _DENSE_ROWS, _STRIP_BYTES // (8 * n), self.block_size))
+        else:
+            rows = min(rows, _SCREEN_ROWS, self.block_size)
         thr_lo = thr - w.e * cos_error_bound(p.dim) - _SUM_SLACK
-        job = TileJob(p, mode, data, w, thr, thr_lo, block, self.dense_fraction)
-        parts = [x for x in map_ordered(job, tiles(p.n, block)) if x is not None]
-        return self._assemble(p, parts, thr, several_columns=p.n > block)
+        # capacity from the sampled density with a wide margin: untouched spare pages cost nothing
+        total = n * (n - 1) // 2
+        out = Output(min(total, int((1.25 * density + 0.01) * total) + 1024))
+        job = StripJob(p, mode, data, w, thr, thr_lo, rows, self.block_size, unit64, density, out)
+        map_ordered(job, range(math.ceil(n / rows)))
+        i, j, t, e, l_, s = out.columns()
+        return TensionPairs(p.ids, i, j, t, e, l_, s, thr, w)
 
     def _detect_torch(self, p: PackedGeoids, mode: int, data: tuple[Any, ...], thr: float) -> TensionPairs:
         """Screen tiles on the torch device, decide candidates in float64 on the CPU pool."""
