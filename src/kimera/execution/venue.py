@@ -210,8 +210,8 @@ class SimulatedVenue:
             price = order.price
             assert price is not None
             buy = order.side is Side.BUY
-            opp = (book.asks if buy else book.bids).best_price()
-            if opp is not None and (opp < price if buy else opp > price):  # strictly through: level gone
+            opp = book.asks.prices if buy else book.bids.prices
+            if opp and (opp[0] < price if buy else opp[-1] > price):  # strictly through: level gone
                 r.ahead = 0
                 self._fill_resting(key, r, order.leaves, t)
                 continue

@@ -4,6 +4,7 @@ computed once per market update so each order's assessment is a few float operat
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -87,21 +88,20 @@ def depth_within(book: OrderBook, slippage_bps: float, side: int = 0) -> tuple[i
 
     `side` = +1 computes only the asks (what a buy takes), −1 only the bids; the other is returned as −1.
     """
-    bs, as_ = book.bids, book.asks
-    bk, ak = bs.keys, as_.keys
-    if not bk or not ak:
+    bp, ap = book.bids.prices, book.asks.prices
+    if not bp or not ap:
         raise RiskInputError(f"{book.instrument.key}: book has an empty side")
-    mid2 = bk[-1] - ak[-1]  # 2 × mid in price units (ask keys are −price)
+    mid2 = bp[-1] + ap[0]  # 2 × mid in price units
     f = slippage_bps * 1e-4
     d_bid = d_ask = -1
     # itemgetter(*keys) fetches many levels in one C call (a 1-key getter returns a scalar, not a tuple)
     if side <= 0:
-        bids = bs.within(math.ceil(mid2 * (1.0 - f) / 2))
-        bl = bs.levels
+        bids = bp[bisect_left(bp, math.ceil(mid2 * (1.0 - f) / 2)) :]
+        bl = book.bids.levels
         d_bid = sum(itemgetter(*bids)(bl)) if len(bids) > 1 else sum(map(bl.__getitem__, bids))
     if side >= 0:
-        asks = as_.within(math.floor(mid2 * (1.0 + f) / 2))
-        al = as_.levels
+        asks = ap[: bisect_right(ap, math.floor(mid2 * (1.0 + f) / 2))]
+        al = book.asks.levels
         d_ask = sum(itemgetter(*asks)(al)) if len(asks) > 1 else sum(map(al.__getitem__, asks))
     return d_bid, d_ask
 
