@@ -33,7 +33,7 @@ def test_each_message_gives_the_next_row() -> None:
         book.apply_snapshot(BookSnapshot("LOBSTER", "AAPL", k, bids, asks, 0, 0))
         if m.kind in (1, 2, 3, 4):
             side = book.bids if m.direction == 1 else book.asks
-            side.set(m.price, level_after(side.levels.get(m.price, 0), m))
+            side.set(m.price, level_after(side.size_at(m.price), m))
         else:
             hidden += 1
         got_b, got_a = book.depth(10)

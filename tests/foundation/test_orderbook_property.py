@@ -59,3 +59,30 @@ def test_book_equals_reference(snap, deltas, size) -> None:
             bq = sum(q for _, q in ref.top(n)[0])
             aq = sum(q for _, q in ref.top(n)[1])
             assert book.imbalance(n) == ((bq - aq) / (bq + aq) if bq + aq else 0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(levels, levels), min_size=1, max_size=15), st.integers(0, 61), st.integers(0, 8))
+def test_side_queries_equal_reference(deltas, price, depth) -> None:
+    """The side's own queries (kept on sign·price keys, the best last) against sorted dicts: prices, rank,
+    the prices up to a limit, the best n, truncation, mid and spread."""
+    book, ref = OrderBook(INST), RefBook()
+    for i, (b, a) in enumerate(deltas, 1):
+        book.apply_delta(BookDelta("T", "T", i, i, b, a, 0, 0))
+        ref.apply(ref.b, b)
+        ref.apply(ref.a, a)
+    for side, levels_ref, best_first in ((book.bids, ref.b, True), (book.asks, ref.a, False)):
+        ordered = sorted(levels_ref, reverse=best_first)  # best first
+        assert side.prices == sorted(levels_ref) and len(side) == len(ordered)
+        assert side.best_price() == (ordered[0] if ordered else None)
+        assert side.top_prices(depth) == ordered[:depth]
+        assert side.rank(price) == (ordered.index(price) if price in levels_ref else -1)
+        better = [p for p in ordered if (p >= price if best_first else p <= price)]
+        assert [side.sign * k for k in side.within_keys(price)] == better[::-1]
+        assert side.as_dict() == levels_ref and all(side.size_at(p) == levels_ref.get(p, 0) for p in range(62))
+        assert [p for p, _ in side.iter_best()] == ordered
+    if book.bids.keys and book.asks.keys:
+        bb, ba = max(ref.b), min(ref.a)
+        assert book.spread() == ba - bb and book.mid() == (bb + ba) / (2 * INST.price_scale)
+    book.truncate(depth)
+    assert book.depth(1000) == ref.top(depth)

@@ -197,17 +197,17 @@ class ConsolidatedBook:
             if age > limit:
                 bad[v.name] = f"stale ({age:.1f}s)"
                 continue
-            b = v.book.bids.prices
+            b = v.book.bids.keys  # sign·price ascending: the best level last (ask keys are −price)
             if b and (vb is None or b[-1] * v.fp > bid_p):
                 bid_p, vb = b[-1] * v.fp, v
-            a = v.book.asks.prices
-            if a and (va is None or a[0] * v.fp < ask_p):
-                ask_p, va = a[0] * v.fp, v
+            a = v.book.asks.keys
+            if a and (va is None or -a[-1] * v.fp < ask_p):
+                ask_p, va = -a[-1] * v.fp, v
         ps, qs = self.price_scale, self.size_scale
         bid = None if vb is None else VenueLevel(
-            vb.name, bid_p, vb.book.bids.levels[vb.book.bids.prices[-1]] * vb.fq, ps, qs)
+            vb.name, bid_p, vb.book.bids.sizes[vb.book.bids.keys[-1]] * vb.fq, ps, qs)
         ask = None if va is None else VenueLevel(
-            va.name, ask_p, va.book.asks.levels[va.book.asks.prices[0]] * va.fq, ps, qs)
+            va.name, ask_p, va.book.asks.sizes[va.book.asks.keys[-1]] * va.fq, ps, qs)
         return Top(bid, ask, bad)
 
     def best_bid(self) -> VenueLevel | None:
@@ -287,11 +287,11 @@ class ConsolidatedBook:
         found: list[Arbitrage] = []
         for a in ok:
             for b in ok:
-                if a is b or not a.book.asks.prices or not b.book.bids.prices:
+                if a is b or not a.book.asks.keys or not b.book.bids.keys:
                     continue
                 fa, fb = a.taker_fee, b.taker_fee
-                ask0 = a.book.asks.prices[0] * a.fp
-                bid0 = b.book.bids.prices[-1] * b.fp
+                ask0 = -a.book.asks.keys[-1] * a.fp
+                bid0 = b.book.bids.keys[-1] * b.fp
                 edge = (bid0 * (1 - fb) - ask0 * (1 + fa)) / self.price_scale
                 if edge <= 0:
                     continue

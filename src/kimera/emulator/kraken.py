@@ -10,7 +10,7 @@ beyond N (the client truncates). Resync on Kraken = unsubscribe + subscribe (a f
 from __future__ import annotations
 
 import time
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from typing import Any
 
 import orjson
@@ -32,19 +32,14 @@ _SidePre = tuple[int | None, dict[int, bool]]
 
 
 def _visible(side: BookSide, price: int, depth: int) -> bool:
-    prices = side.prices
-    i = bisect_left(prices, price)
-    if i >= len(prices) or prices[i] != price:
-        return False
-    rank = len(prices) - 1 - i if side.is_bid else i
-    return rank < depth
+    return 0 <= side.rank(price) < depth
 
 
 def _boundary(side: BookSide, depth: int) -> int | None:
-    prices = side.prices
-    if len(prices) < depth:
+    keys = side.keys
+    if len(keys) < depth:
         return None
-    return prices[-depth] if side.is_bid else prices[depth - 1]
+    return side.sign * keys[-depth]
 
 
 def side_pre(side: BookSide, changed: list[Level], depth: int) -> _SidePre:
@@ -58,17 +53,14 @@ def side_updates(side: BookSide, pre: _SidePre, depth: int) -> list[Level]:
     out: list[Level] = []
     for p, visible_before in was_visible.items():
         if _visible(side, p, depth):
-            out.append((p, side.levels[p]))
-        elif visible_before and p not in side.levels:
+            out.append((p, side.size_at(p)))
+        elif visible_before and not side.size_at(p):
             out.append((p, 0))
-    if boundary is not None:
-        prices = side.prices
-        n = len(prices)
-        if side.is_bid:
-            entering = prices[max(n - depth, 0): bisect_left(prices, boundary)][::-1]
-        else:
-            entering = prices[bisect_right(prices, boundary): depth]
-        out.extend((p, side.levels[p]) for p in entering if p not in was_visible)
+    if boundary is not None:  # levels now in the top `depth` that were below the old N-th: best first
+        keys, sign = side.keys, side.sign
+        n = len(keys)
+        entering = [sign * k for k in reversed(keys[max(n - depth, 0): bisect_left(keys, sign * boundary)])]
+        out.extend((p, side.size_at(p)) for p in entering if p not in was_visible)
     return out
 
 

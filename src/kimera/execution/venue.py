@@ -149,7 +149,7 @@ class SimulatedVenue:
             return
         own = book.bids if buy else book.asks
         assert limit is not None
-        self.resting.setdefault(order.instrument.key, {})[order.client_id] = _Resting(order, own.levels.get(limit, 0))
+        self.resting.setdefault(order.instrument.key, {})[order.client_id] = _Resting(order, own.size_at(limit))
 
     def _walk_size(self, book: OrderBook, order: Order) -> tuple[int, int]:
         buy = order.side is Side.BUY
@@ -210,12 +210,12 @@ class SimulatedVenue:
             price = order.price
             assert price is not None
             buy = order.side is Side.BUY
-            opp = book.asks.prices if buy else book.bids.prices
-            if opp and (opp[0] < price if buy else opp[-1] > price):  # strictly through: level gone
+            opp = (book.asks if buy else book.bids).best_price()
+            if opp is not None and (opp < price if buy else opp > price):  # strictly through: level gone
                 r.ahead = 0
                 self._fill_resting(key, r, order.leaves, t)
                 continue
-            q = (book.bids if buy else book.asks).levels.get(price, 0)
+            q = (book.bids if buy else book.asks).size_at(price)
             if q < r.seen:
                 dec = r.seen - q
                 cancelled = dec - r.traded if dec > r.traded else 0

@@ -148,17 +148,17 @@ class FeatureEngine:
     def on_book(self, book: OrderBook, recv_ns: int) -> MarketFeatures | None:
         """Fold one book state in; returns the features, or None while a side is empty."""
         bids, asks = book.bids, book.asks
-        bp, ap = bids.prices, asks.prices
-        if not bp or not ap:
+        bk, ak = bids.keys, asks.keys  # sign·price ascending: the best level last on both sides
+        if not bk or not ak:
             return None
         scale = self._price_scale
-        bb, ba = bp[-1], ap[0]
+        bb, ba = bk[-1], -ak[-1]
         mid = (bb + ba) / (2 * scale)
         if not mid > 0.0:
             raise FeatureError(f"{self.key}: non-positive mid {mid!r} at {recv_ns}")
         spread_bps = (ba - bb) / scale / mid * 1e4
-        bq = list(map(bids.levels.__getitem__, bp[: -DEPTHS[2] - 1 : -1]))
-        aq = list(map(asks.levels.__getitem__, ap[: DEPTHS[2]]))
+        bq = list(map(bids.sizes.__getitem__, bk[: -DEPTHS[2] - 1 : -1]))
+        aq = list(map(asks.sizes.__getitem__, ak[: -DEPTHS[2] - 1 : -1]))
         b1, a1 = bq[0], aq[0]
         b5, a5 = sum(bq[: DEPTHS[1]]), sum(aq[: DEPTHS[1]])
         b20, a20 = sum(bq), sum(aq)

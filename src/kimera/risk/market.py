@@ -4,7 +4,6 @@ computed once per market update so each order's assessment is a few float operat
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -88,20 +87,21 @@ def depth_within(book: OrderBook, slippage_bps: float, side: int = 0) -> tuple[i
 
     `side` = +1 computes only the asks (what a buy takes), −1 only the bids; the other is returned as −1.
     """
-    bp, ap = book.bids.prices, book.asks.prices
-    if not bp or not ap:
+    bs, as_ = book.bids, book.asks
+    bk, ak = bs.keys, as_.keys
+    if not bk or not ak:
         raise RiskInputError(f"{book.instrument.key}: book has an empty side")
-    mid2 = bp[-1] + ap[0]  # 2 × mid in price units
+    mid2 = bk[-1] - ak[-1]  # 2 × mid in price units (ask keys are −price)
     f = slippage_bps * 1e-4
     d_bid = d_ask = -1
     # itemgetter(*keys) fetches many levels in one C call (a 1-key getter returns a scalar, not a tuple)
     if side <= 0:
-        bids = bp[bisect_left(bp, math.ceil(mid2 * (1.0 - f) / 2)) :]
-        bl = book.bids.levels
+        bids = bs.within_keys(math.ceil(mid2 * (1.0 - f) / 2))
+        bl = bs.sizes
         d_bid = sum(itemgetter(*bids)(bl)) if len(bids) > 1 else sum(map(bl.__getitem__, bids))
     if side >= 0:
-        asks = ap[: bisect_right(ap, math.floor(mid2 * (1.0 + f) / 2))]
-        al = book.asks.levels
+        asks = as_.within_keys(math.floor(mid2 * (1.0 + f) / 2))
+        al = as_.sizes
         d_ask = sum(itemgetter(*asks)(al)) if len(asks) > 1 else sum(map(al.__getitem__, asks))
     return d_bid, d_ask
 

@@ -111,7 +111,7 @@ def route(venues: Sequence[VenueBook], side: Side, size: float) -> RoutePlan:
             break
         v = by_name[name]
         inst = v.book.instrument
-        q = v.book.asks.levels[p] if buy else v.book.bids.levels[p]
+        q = (v.book.asks if buy else v.book.bids).size_at(p)
         want = round(left * inst.size_scale) // inst.lot_size * inst.lot_size
         take = min(q, want)
         if take <= 0:

@@ -53,7 +53,7 @@ def estimate(paths: Iterable[str | Path], K: int = 20) -> dict[str, Any]:
                 sb.on_delta(ev)
                 continue
             bb, ba = sb.book.best_bid(), sb.book.best_ask()
-            before_b, before_a = dict(sb.book.bids.levels), dict(sb.book.asks.levels)
+            before_b, before_a = sb.book.bids.as_dict(), sb.book.asks.as_dict()
             if sb.on_delta(ev) is not SyncStatus.APPLIED or bb is None or ba is None:
                 continue
             start_price = start_price or (bb[0] + ba[0]) / 2 / inst.price_scale

@@ -151,7 +151,7 @@ class SimulatedMarket:
         else:
             price = ba[0] + k * tick if k else max(ba[0] - tick, bb[0] + tick)
         side = self.book.bids if is_bid else self.book.asks
-        cur = side.levels.get(price, 0)
+        cur = side.size_at(price)
         yield self._delta(is_bid, price, cur + self._size(self.p.limit_size))
 
     def _market(self, side: Side) -> Iterator[Event]:

@@ -308,8 +308,8 @@ def bench_consolidated() -> list[BenchResult]:
     top = best_of(cb.top, repeat=5, number=reps)
 
     def naive() -> Any:  # baseline: collect every venue's best levels into lists and sort
-        bids = sorted(((v.book.bids.prices[-1] * v.fp, v.name) for v in cb.venues.values()), reverse=True)
-        asks = sorted((v.book.asks.prices[0] * v.fp, v.name) for v in cb.venues.values())
+        bids = sorted(((v.book.bids.keys[-1] * v.fp, v.name) for v in cb.venues.values()), reverse=True)
+        asks = sorted((-v.book.asks.keys[-1] * v.fp, v.name) for v in cb.venues.values())
         return bids[0], asks[0]
 
     base = best_of(naive, repeat=5, number=reps)
