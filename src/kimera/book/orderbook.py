@@ -49,12 +49,12 @@ class BookSide:
 
     def update(self, levels: Iterable[Level]) -> int:
         """Apply level updates (size 0 deletes); returns how many were applied."""
+        if not isinstance(levels, list | tuple):
+            levels = list(levels)
         book = self.sizes
         keys = self.keys
-        n = 0
         if self.is_bid:
             for k, size in levels:
-                n += 1
                 if size:
                     if k not in book:
                         insort(keys, k)
@@ -64,7 +64,6 @@ class BookSide:
                     del keys[bisect_left(keys, k)]
         else:
             for price, size in levels:
-                n += 1
                 k = -price
                 if size:
                     if k not in book:
@@ -73,7 +72,7 @@ class BookSide:
                 elif k in book:
                     del book[k]
                     del keys[bisect_left(keys, k)]
-        return n
+        return len(levels)
 
     def size_at(self, price: int) -> int:
         """The size resting at `price` (0 when there is no level)."""

@@ -34,6 +34,11 @@ class MessageBus:
         """Call `handler(msg)` for every published message of exactly this type."""
         self._subs[topic].append(handler)
 
+    def handlers(self, topic: type) -> list[Handler]:
+        """The live handler list of `topic` (later subscriptions append to it): for driving loops that
+        dispatch millions of events themselves; they add what they delivered to `published`."""
+        return self._subs[topic]
+
     def publish(self, msg: Any) -> None:
         """Deliver `msg` to its type's handlers."""
         self.published += 1

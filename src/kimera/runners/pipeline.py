@@ -183,7 +183,9 @@ class TradingPipeline:
     def run(self, events: Iterable[Event]) -> RunResult:
         """Drive the pipeline through a stream, in order."""
         t0 = time.perf_counter()
-        venue, clock, publish, journal = self.venue, self.clock, self.bus.publish, self.journal
+        venue, clock, journal = self.venue, self.clock, self.journal
+        handlers: dict[type, list[Callable[[Any], None]]] = {}  # event type -> the bus's live handler list
+        handlers_for = self.bus.handlers
         observe = self.latency.observe if (self._observe_feed and self.latency is not None) else None
         pending = venue._pending
         n = self.events_seen
@@ -197,9 +199,14 @@ class TradingPipeline:
             journal.event_idx = n  # type: ignore[attr-defined]
             if observe is not None:
                 observe(t, getattr(ev, "exchange_ns", t))
-            publish(ev)
+            hs = handlers.get(type(ev))  # `bus.publish(ev)`, inlined: one call less per event
+            if hs is None:
+                hs = handlers[type(ev)] = handlers_for(type(ev))
+            for h in hs:
+                h(ev)
             n += 1
         seconds = time.perf_counter() - t0
+        self.bus.published += n - start
         self.events_seen = n
         self.portfolio.sample(clock.now_ns, force=True)
         return RunResult(
