@@ -53,25 +53,16 @@ class BookSide:
             levels = list(levels)
         book = self.sizes
         keys = self.keys
-        if self.is_bid:
-            for k, size in levels:
-                if size:
-                    if k not in book:
-                        insort(keys, k)
-                    book[k] = size
-                elif k in book:
-                    del book[k]
-                    del keys[bisect_left(keys, k)]
-        else:
-            for price, size in levels:
-                k = -price
-                if size:
-                    if k not in book:
-                        insort(keys, k)
-                    book[k] = size
-                elif k in book:
-                    del book[k]
-                    del keys[bisect_left(keys, k)]
+        sign = self.sign
+        for price, size in levels:
+            k = sign * price
+            if size:
+                if k not in book:
+                    insort(keys, k)
+                book[k] = size
+            elif k in book:
+                del book[k]
+                del keys[bisect_left(keys, k)]
         return len(levels)
 
     def size_at(self, price: int) -> int:

@@ -339,6 +339,22 @@ def dense_rows(cos, r0, i0, has, mode, data, we, wl, ws, thr, oi, oj, ot, oe, ol
     return rows, p
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _decide_write(i, j, lv, sv, we, wl, ws, thr, emb, norm, has, oj, ot, oe, ol, os_, p):  # type: ignore[no-untyped-def]  # fmt: skip
+    """A screened candidate, decided in float64 (E from the exact dot product): written at `p` when
+    T >= thr. Returns the next free position."""
+    e = _exact_e(i, j, emb, norm, has)
+    t = we * e + wl * lv + ws * sv
+    if t >= thr:
+        oj[p] = j
+        ot[p] = t
+        oe[p] = e
+        ol[p] = lv
+        os_[p] = sv
+        return p + 1
+    return p
+
+
 @njit(cache=True, nogil=True)
 def sparse_tile_w1(
     cos, i0, j0, hasf, size, bits, lt, lu, st, sq, we, wl, ws, thr_lo, thr,
@@ -372,15 +388,7 @@ def sparse_tile_w1(
             sv = st[np.uint64(popcount(pr & bits[j, 1]) * sq + opp2)]
             e = (1.0 - min(max(np.float64(crow[uc]), 0.0), 1.0)) * (hi * hasf[j])
             if we * e + wl * lv + ws * sv >= thr_lo:
-                e = _exact_e(i, j, emb, norm, has)
-                t = we * e + wl * lv + ws * sv
-                if t >= thr:
-                    oj[p] = j
-                    ot[p] = t
-                    oe[p] = e
-                    ol[p] = lv
-                    os_[p] = sv
-                    p += 1
+                p = _decide_write(i, j, lv, sv, we, wl, ws, thr, emb, norm, has, oj, ot, oe, ol, os_, p)
         counts[r] = p - q0
     return p
 
@@ -406,17 +414,8 @@ def sparse_tile(
             e = 0.0
             if has[i] and has[j]:
                 e = 1.0 - min(max(np.float64(cos[r, col]), 0.0), 1.0)
-            if we * e + wl * lv + ws * sv < thr_lo:
-                continue
-            e = _exact_e(i, j, emb, norm, has)
-            t = we * e + wl * lv + ws * sv
-            if t >= thr:
-                oj[p] = j
-                ot[p] = t
-                oe[p] = e
-                ol[p] = lv
-                os_[p] = sv
-                p += 1
+            if we * e + wl * lv + ws * sv >= thr_lo:
+                p = _decide_write(i, j, lv, sv, we, wl, ws, thr, emb, norm, has, oj, ot, oe, ol, os_, p)
         counts[r] = p - q0
     return p
 
