@@ -93,14 +93,37 @@ def register(app: typer.Typer) -> None:
         qty: str = typer.Option("0.001"),
         price: str = typer.Option(None, help="limit price; none = market"),
         journal: Path = typer.Option(None),
+        strategy: str = typer.Option(None, help="run a strategy (ensemble|obi|meanrev|flow) on the live stream"),
+        seconds: float = typer.Option(60.0, help="with --strategy: how long to trade"),
+        venue: str = typer.Option("binance", help="with --strategy: the stream's venue (binance|kraken)"),
+        ws_url: str = typer.Option(None, help="with --strategy: websocket base URL; default: the venue's"),
+        rest_url: str = typer.Option(None, help="with --strategy: REST base for book snapshots; default: the venue's"),
+        max_position: str = typer.Option("0.01", help="with --strategy: net position limit (base units)"),
+        report: Path = typer.Option(None, help="with --strategy: write the HTML report here"),
     ) -> None:
-        """Real orders through ccxt. Refuses without the flag and KIMERA_API_KEY/KIMERA_API_SECRET."""
-        from kimera.runners.live import LiveConfig, LiveRefused, live_session
+        """Real orders through ccxt. Refuses without the flag and KIMERA_API_KEY/KIMERA_API_SECRET.
+
+        Without --strategy: balances and open orders, and with --side one order (a smoke test). With
+        --strategy: the same strategy, risk gates and journal as a backtest, on the live stream, every
+        approved order sent to the exchange; working orders are cancelled at the end."""
+        from kimera.runners.live import LiveConfig, LiveRefused, live_session, live_strategy_session
 
         try:
             cfg = LiveConfig.from_env(confirm, exchange, symbol, api_url, os.environ)
         except LiveRefused as exc:
             Console(stderr=True).print(f"[red]refused:[/red] {exc}")
             raise typer.Exit(3) from exc
-        out = live_session(cfg, side, qty, price, journal)
-        print(json.dumps(out, indent=2, default=str))
+        if strategy is None:
+            print(json.dumps(live_session(cfg, side, qty, price, journal), indent=2, default=str))
+            return
+        import asyncio
+
+        out = asyncio.run(live_strategy_session(cfg, strategy, seconds, qty, max_position, venue, ws_url, rest_url,
+                                                journal))
+        if report is not None:
+            from kimera.runners.report import write_report
+
+            write_report(out.pipeline, out.result, report, "Kimera live trading")
+        print(json.dumps({"result": out.result, "book_updates": out.book_updates,
+                          "cancelled_at_end": out.cancelled_at_end, "errors": out.venue.errors}, indent=2,
+                         default=lambda o: getattr(o, "__dict__", str(o))))

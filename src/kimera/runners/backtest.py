@@ -93,15 +93,20 @@ def build_pipeline(cfg: BacktestConfig, inst: Instrument, journal: Journal | Non
         latency=ConstantLatency(cfg.order_latency_us * 1000, cfg.response_latency_us * 1000, cfg.md_latency_us * 1000),
         queue=queue_model(cfg.queue), initial_cash=cfg.initial_cash,
     )
-    limit = PositionLimitGate(pipe.portfolio.net_position, inst.size(cfg.max_position), inst.size(cfg.max_position))
-    gate: RiskGate = limit
-    if cfg.risk_engine:
-        from kimera.execution.risk_adapter import RiskEngineGate
-        from kimera.risk.engine import RiskEngine
-
-        gate = _Both(limit, RiskEngineGate(RiskEngine(), pipe.book_for, pipe.features, pipe.portfolio))
-    pipe.risk = gate
+    pipe.risk = risk_gate(pipe, inst, cfg.max_position, cfg.risk_engine)
     return pipe
+
+
+def risk_gate(pipe: TradingPipeline, inst: Instrument, max_position: str, risk_engine: bool) -> RiskGate:
+    """The net position limit, then (with `risk_engine`) the risk engine's assessment: the gate every runner
+    puts in front of its venue."""
+    limit = PositionLimitGate(pipe.portfolio.net_position, inst.size(max_position), inst.size(max_position))
+    if not risk_engine:
+        return limit
+    from kimera.execution.risk_adapter import RiskEngineGate
+    from kimera.risk.engine import RiskEngine
+
+    return _Both(limit, RiskEngineGate(RiskEngine(), pipe.book_for, pipe.features, pipe.portfolio))
 
 
 class _Both:

@@ -41,9 +41,13 @@ class LiveConfig:
         return cls(exchange, symbol, api_url, key, secret)
 
 
-def make_exchange(cfg: LiveConfig) -> Any:
-    """A ccxt exchange with the keys, spot markets only, pointed at `api_url` when given."""
-    import ccxt
+def make_exchange(cfg: LiveConfig, asynchronous: bool = False) -> Any:
+    """A ccxt exchange (its async client with `asynchronous`) with the keys, spot markets only, pointed at
+    `api_url` when given."""
+    if asynchronous:
+        import ccxt.async_support as ccxt
+    else:
+        import ccxt  # type: ignore[no-redef]
 
     try:
         klass = getattr(ccxt, cfg.exchange)
@@ -79,3 +83,67 @@ def live_session(cfg: LiveConfig, side: str | None, qty: str, price: str | None,
         return out
     finally:
         broker.close()
+
+
+@dataclass
+class LiveStrategyOutcome:
+    """A finished live strategy session: the pipeline (orders, fills, portfolio, record), its result, the
+    venue (exchange ids, answer latencies, errors) and what was cancelled at the end."""
+
+    pipeline: Any
+    result: Any
+    venue: Any
+    book_updates: int
+    cancelled_at_end: int
+
+
+async def live_strategy_session(
+    cfg: LiveConfig, strategy: str, seconds: float, quantity: str, max_position: str, venue: str = "binance",
+    ws_url: str | None = None, rest_url: str | None = None, journal: Path | None = None, risk_engine: bool = True,
+) -> LiveStrategyOutcome:
+    """The backtest's strategies and risk gates on live market data (the connectivity layer's stream client),
+    with every approved order sent to the exchange through ccxt (`CcxtVenue`) and journaled before it is
+    sent; working orders are cancelled at the end."""
+    import time
+
+    from kimera.journal.sqlite import Journal
+    from kimera.runners.backtest import build_strategies, risk_gate
+    from kimera.runners.live_venue import CcxtVenue
+    from kimera.runners.paper import feed_for
+    from kimera.runners.pipeline import RunResult, TradingPipeline
+    from kimera.venues.registry import resolve_instrument
+    from kimera.venues.stream import StreamClient
+
+    feed = feed_for(venue, cfg.symbol.replace("/", "") if venue == "binance" else cfg.symbol)
+    inst = feed.instrument
+    ex = make_exchange(cfg, asynchronous=True)
+    jr = Journal(journal) if journal is not None else None
+    ccxt_venue: list[CcxtVenue] = []
+
+    def factory(om: Any) -> CcxtVenue:
+        ccxt_venue.append(CcxtVenue(om, ex, {inst.key: cfg.symbol}))
+        return ccxt_venue[0]
+
+    pipe = TradingPipeline(resolve_instrument, build_strategies(strategy, inst, inst.size(quantity)), journal=jr,
+                           advance_on_events=True, id_prefix="L", venue_factory=factory)
+    pipe.risk = risk_gate(pipe, inst, max_position, risk_engine)
+    client = StreamClient(feed, ws_url, rest_url, bus=pipe.bus)
+    pipe.external_books[inst.key] = client.book
+    t0 = time.perf_counter()
+    cv = ccxt_venue[0]
+    try:
+        await ex.load_markets()
+        if cfg.symbol not in ex.markets:
+            raise LiveRefused(f"{cfg.symbol!r} is not listed by {cfg.exchange}")
+        await client.run(seconds)
+        await cv.drain()
+        cancelled = await cv.cancel_open()
+    finally:
+        await ex.close()
+        if jr is not None:
+            jr.close()
+    pipe.portfolio.sample(time.time_ns(), force=True)
+    res = RunResult(events=client.health.messages, seconds=time.perf_counter() - t0, orders=len(pipe.om.orders),
+                    fills=pipe.om.fills, rejections=len(pipe.record.rejections),
+                    portfolio=pipe.portfolio.summary(), journal_records=getattr(pipe.journal, "next_seq", 0))
+    return LiveStrategyOutcome(pipe, res, cv, client.health.book_updates, cancelled)

@@ -12,10 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimera.execution.intents import PositionLimitGate
 from kimera.execution.latency import ConstantLatency
 from kimera.journal.sqlite import Journal
-from kimera.runners.backtest import build_strategies
+from kimera.runners.backtest import build_strategies, risk_gate
 from kimera.runners.pipeline import RunResult, TradingPipeline
 from kimera.venues.registry import resolve_instrument
 
@@ -34,6 +33,7 @@ class PaperConfig:
     rest_url: str | None = None
     max_position: str = "0.01"
     order_latency_us: int = 1_000
+    risk_engine: bool = False  # True: the risk engine's assessment after the position limit (as in a backtest)
 
 
 @dataclass
@@ -45,7 +45,8 @@ class PaperOutcome:
     book_updates: int
 
 
-def _feed(venue: str, symbol: str):  # type: ignore[no-untyped-def]
+def feed_for(venue: str, symbol: str):  # type: ignore[no-untyped-def]
+    """The stream feed (adapter) of a venue for paper and live sessions."""
     from kimera.venues.feeds import BinanceFeed, KrakenFeed
 
     if venue == "binance":
@@ -59,14 +60,14 @@ async def paper_session(cfg: PaperConfig) -> PaperOutcome:
     """Stream for `cfg.seconds`, trading on paper; returns the pipeline and a summary."""
     from kimera.venues.stream import StreamClient
 
-    feed = _feed(cfg.venue, cfg.symbol)
+    feed = feed_for(cfg.venue, cfg.symbol)
     inst = feed.instrument
     journal = Journal(cfg.journal) if cfg.journal is not None else None
     qty = inst.size(cfg.quantity)
     pipe = TradingPipeline(resolve_instrument, build_strategies(cfg.strategy, inst, qty), journal=journal,
                            latency=ConstantLatency(cfg.order_latency_us * 1000), advance_on_events=True,
                            id_prefix="p")
-    pipe.risk = PositionLimitGate(pipe.portfolio.net_position, inst.size(cfg.max_position), inst.size(cfg.max_position))
+    pipe.risk = risk_gate(pipe, inst, cfg.max_position, cfg.risk_engine)
     client = StreamClient(feed, cfg.ws_url, cfg.rest_url, bus=pipe.bus)
     pipe.external_books[inst.key] = client.book
     t0 = time.perf_counter()

@@ -78,6 +78,7 @@ class TradingPipeline:
         sample_ns: int = 1_000_000_000,
         id_prefix: str = "k",
         advance_on_events: bool = False,
+        venue_factory: Callable[[OrderManager], Any] | None = None,
     ) -> None:
         self.bus = MessageBus()
         self.clock = Clock()
@@ -89,7 +90,9 @@ class TradingPipeline:
         self.risk = risk
         self.om = OrderManager(self.bus, self.journal, ClientIdGenerator(id_prefix))
         self.latency = latency
-        self.venue = SimulatedVenue(self.om, self.book_for, latency, queue, fees)
+        # the simulated venue, or (live) what `venue_factory` builds: the same submit/advance/on_book/on_trade
+        self.venue = (SimulatedVenue(self.om, self.book_for, latency, queue, fees) if venue_factory is None
+                      else venue_factory(self.om))
         self.portfolio = Portfolio(initial_cash, self.journal, sample_ns)
         self.record = RunRecord()
         self.sample_ns = sample_ns
