@@ -125,3 +125,48 @@ def test_live_cli_runs_a_strategy_on_the_emulator(tmp_path: Path) -> None:
     out = json.loads(r.stdout[r.stdout.index("{"):])
     assert out["result"]["orders"] == len(desk.client_ids) > 0 and out["errors"] == []
     assert (tmp_path / "live.html").exists()
+
+
+def test_resting_orders_at_the_emulator_fill_later_as_the_market_trades() -> None:
+    """The order desk follows the emulator's market: limit orders joining the best bid and ask rest (open),
+    then fill at their limit as maker once trades consume the queue ahead or the price trades through."""
+    from kimera.runners.live import make_exchange
+
+    async def main() -> tuple[list[dict[str, Any]], OrderDesk]:
+        emu = Emulator("binance", Source.simulated(), rate=1500)
+        desk = OrderDesk(lambda s: _book(emu, s), KEY, SECRET, dict(START))
+        desk.attach(emu.app)
+        desk.follow(emu)
+        await emu.start()
+        ex = make_exchange(LiveConfig("binance", "BTC/USDT", emu.http_url, KEY, SECRET), asynchronous=True)
+        try:
+            emu.start_feed()
+            while (book := _book(emu, "BTCUSDT")) is None:
+                await asyncio.sleep(0.05)
+            await ex.load_markets()
+            inst = book.instrument
+            placed = []
+            for side in ("buy", "sell"):
+                bid, ask = book.best_bid(), book.best_ask()
+                assert bid is not None and ask is not None
+                px = bid[0] if side == "buy" else ask[0]  # join the touch: rests behind the queue there
+                placed.append(await ex.create_order("BTC/USDT", "limit", side, 0.01, inst.px(px)))
+            assert [o["status"] for o in placed] == ["open", "open"]  # joined the queue: nothing taken
+            for _ in range(200):
+                done = [await ex.fetch_order(o["id"], "BTC/USDT") for o in placed]
+                if any(o["status"] == "closed" for o in done):
+                    break
+                await asyncio.sleep(0.05)
+            return done, desk
+        finally:
+            await ex.close()
+            await emu.stop()
+
+    done, desk = asyncio.run(main())
+    filled = [o for o in done if o["status"] == "closed"]
+    assert filled, [o["status"] for o in done]
+    for o in filled:
+        assert o["filled"] == pytest.approx(0.01)
+        fills = desk.fills[desk.by_id[int(o["id"])].client_id]
+        assert {f.liquidity for f in fills} == {"maker"}
+        assert {f.price for f in fills} == {desk.by_id[int(o["id"])].price}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -80,6 +80,9 @@ class Emulator:
         self.finished = asyncio.Event()
         self.error: BaseException | None = None
         self.events_served = 0
+        # called with (event, its true book or None) for each applied delta and each trade, in wire units:
+        # an attached order desk follows the market with them (resting orders keep working)
+        self.listeners: list[Callable[[Event, SyncedBook | None], None]] = []
         self._go = asyncio.Event()
         if autostart:
             self.protocol.subscribed = self._go  # the first book subscription starts the feed
@@ -213,6 +216,8 @@ class Emulator:
                 self._delta(sbook, ev, text)
             elif isinstance(ev, Trade):
                 proto.publish_trade(ev)
+                for listen in self.listeners:
+                    listen(ev, hub.books.get(sym))
             elif isinstance(ev, Quote):
                 proto.publish_quote(ev)
             n += 1
@@ -239,6 +244,8 @@ class Emulator:
                 self.protocol.publish_delta(d, before)
             else:
                 self.protocol.publish_encoded(d, text)
+            for listen in self.listeners:
+                listen(d, sb)
         elif status is SyncStatus.GAP:
             raise SourceError(f"{self.source.name}: the recording itself breaks: {sb.last_gap}")
 

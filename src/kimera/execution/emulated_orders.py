@@ -17,15 +17,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import msgspec
 from aiohttp import web
 
-from kimera.book import OrderBook
+from kimera.book import OrderBook, SyncedBook
+from kimera.engine.books import BookUpdate
 from kimera.engine.bus import MessageBus
 from kimera.execution.manager import OrderManager
 from kimera.execution.orders import ClientIdGenerator, Fill, Order, OrderError, OrderKind, OrderStatus
 from kimera.execution.venue import SimulatedVenue
 from kimera.journal.sqlite import NullJournal
-from kimera.model import FixedPointError, Side
+from kimera.model import Event, FixedPointError, Side, Trade
 
 _STATUS = {
     OrderStatus.NEW: "NEW", OrderStatus.ACCEPTED: "NEW", OrderStatus.PARTIALLY_FILLED: "PARTIALLY_FILLED",
@@ -61,11 +63,27 @@ class OrderDesk:
     def _book_by_key(self, key: str) -> OrderBook | None:
         return self.book_for(key.split(":", 1)[1])
 
+    def follow(self, emulator: Any) -> None:
+        """Keep resting orders working, as a matching engine does: the desk's simulated venue sees the
+        emulator's book updates and trades (queue position at the price, fills later, maker fee)."""
+        emulator.listeners.append(self._on_market)
+
+    def _on_market(self, ev: Event, sb: SyncedBook | None) -> None:
+        now = time.time_ns()
+        self.venue.advance(now)
+        if isinstance(ev, Trade):
+            if sb is not None and ev.venue != sb.book.instrument.venue:  # the source's venue: ours on the wire
+                ev = msgspec.structs.replace(ev, venue=sb.book.instrument.venue)
+            self.venue.on_trade(ev)
+        elif sb is not None and sb.trusted:
+            self.venue.on_book(BookUpdate(sb.book, now, sb.book.last_update_id))
+
     def attach(self, app: web.Application, prefix: str = "/api/v3") -> None:
         """Add the order endpoints to an (unstarted) aiohttp application."""
         r = app.router
         r.add_post(f"{prefix}/order", self.post_order)
         r.add_delete(f"{prefix}/order", self.delete_order)
+        r.add_get(f"{prefix}/order", self.get_order)
         r.add_get(f"{prefix}/openOrders", self.open_orders)
         r.add_get(f"{prefix}/account", self.account)
 
@@ -155,6 +173,17 @@ class OrderDesk:
         self.venue.cancel(order.client_id, now)
         self.venue.advance(now)
         return web.json_response(self._body(oid, cid, order))
+
+    async def get_order(self, request: web.Request) -> web.Response:
+        """`GET order` by orderId or origClientOrderId: its state now (with its executions)."""
+        p = await self._params(request)
+        if isinstance(p, web.Response):
+            return p
+        found = self._find(p)
+        if found is None:
+            return _err(-2013, "Order does not exist.")
+        oid, cid = found
+        return web.json_response(self._body(oid, cid, self.by_id[oid], with_fills=True))
 
     async def open_orders(self, request: web.Request) -> web.Response:
         """`GET openOrders` (optionally for one symbol)."""
