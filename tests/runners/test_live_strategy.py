@@ -152,7 +152,7 @@ def test_resting_orders_at_the_emulator_fill_later_as_the_market_trades() -> Non
                 px = bid[0] if side == "buy" else ask[0]  # join the touch: rests behind the queue there
                 placed.append(await ex.create_order("BTC/USDT", "limit", side, 0.01, inst.px(px)))
             assert [o["status"] for o in placed] == ["open", "open"]  # joined the queue: nothing taken
-            for _ in range(200):
+            for _ in range(400):  # up to 20 s; usually filled within a second or two
                 done = [await ex.fetch_order(o["id"], "BTC/USDT") for o in placed]
                 if any(o["status"] == "closed" for o in done):
                     break
