@@ -122,3 +122,46 @@ def test_concurrent_use_never_exceeds_capacity_or_returns_expired() -> None:
     assert s.size <= cap
     assert s.hits + s.misses == gets[0]
     assert s.hits > 0 and s.evictions > 0 and s.expirations > 0
+
+
+ops_all = st.lists(
+    st.tuples(st.sampled_from(["get", "get", "put", "purge", "clear"]), st.integers(0, 5), st.integers(0, 30)),
+    min_size=1, max_size=200,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops_all, st.integers(1, 4), st.integers(1, 40))
+def test_recency_order_matches_the_model_with_purges_and_clears(
+    seq: list[tuple[str, int, int]], cap: int, ttl: int
+) -> None:
+    # `get` skips the LRU move when the key is the most recent one: the order (and so every eviction) is the same
+    c: DecisionCache[int] = DecisionCache(cap, ttl)
+    model: OrderedDict[int, tuple[int, int]] = OrderedDict()
+    now = 0
+    for op, key, dt in seq:
+        now += dt
+        if op == "put":
+            if key in model:
+                model.move_to_end(key)
+            elif len(model) >= cap:
+                model.popitem(last=False)
+            model[key] = (key * 1000 + now, now)
+            c.put(key, key * 1000 + now, now)
+        elif op == "get":
+            e = model.get(key)
+            want = None
+            if e is not None and now - e[1] < ttl:
+                model.move_to_end(key)
+                want = e[0]
+            elif e is not None:
+                del model[key]
+            assert c.get(key, now) == want
+        elif op == "purge":
+            for k in [k for k, e in model.items() if now - e[1] >= ttl]:
+                del model[k]
+            c.purge_expired(now)
+        else:
+            model.clear()
+            c.clear()
+        assert list(c._d) == list(model)

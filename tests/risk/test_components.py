@@ -19,10 +19,12 @@ from kimera.risk import (
 )
 from kimera.risk import components as C
 from kimera.strategy import Ensemble, FlowMomentum, ImbalanceMomentum, MeanReversion
+from kimera.venues.registry import resolve_instrument
 from tests.risk.helpers import BTC, btc_market, order, sp500
 from tests.strategy.replay import btc_replay
 
 EMPTY = PortfolioSnapshot(equity=100_000.0, equity_peak=100_000.0)
+ETH = resolve_instrument("BINANCE", "ETHUSDT")
 
 
 def _entropy(x: np.ndarray, bins: int) -> float:
@@ -171,3 +173,63 @@ def test_correlation_survives_underflowing_variances() -> None:
     b = np.array([0.0, 0.0, 1.32368672e-159])
     assert C.correlation(a, b, 256) == pytest.approx(float(np.corrcoef(a[-3:], b * 1e150)[0, 1]))
     assert C.correlation(a, np.array([0.0, 0.0, 5e-324]), 256) in (0.0, -1.0)
+
+
+def test_market_state_from_book_equals_make_market_state_on_the_replay() -> None:
+    # the hot-path builder checks its inputs in a cheap form and calls the thermal kernel directly: same values
+    p = RiskParams()
+    for s in btc_replay().samples:
+        m = s.market
+        ref = make_market_state(BTC, m.recv_ns, s.bids[0][0] / BTC.price_scale, s.asks[0][0] / BTC.price_scale,
+                                m.depth_bid, m.depth_ask, s.returns, s.volumes, s.features.vol, p)
+        assert m[:-1] == ref[:-1]
+        assert np.array_equal(m.returns, ref.returns) and not m.returns.flags.writeable
+
+
+def _reference_verdict_numbers(eng: RiskEngine, it: object, m: object, pf: PortfolioSnapshot) -> tuple[object, ...]:
+    """Components, score and sizing of one order by the component functions and `suggested_quantity`."""
+    from kimera.risk.sizing import suggested_quantity
+
+    cfg = eng.config
+    p, lim, w = cfg.params, cfg.limits, cfg.weights
+    side, qty = int(it.side), it.qty  # type: ignore[attr-defined]
+    price = m.ask if side > 0 else m.bid  # type: ignore[attr-defined]
+    rho = C.correlation(m.returns, pf.returns, p.correlation_window)  # type: ignore[attr-defined]
+    o_sum, o_sq, held = C.concentration_terms(pf.positions, BTC.key)
+    hhi = C.concentration(o_sum, o_sq, abs(held + side * qty) * price)
+    comps = (C.thermal(m), C.cognitive([s.confidence for s in it.signals]), C.volatility(m, p),  # type: ignore[arg-type, attr-defined]
+             C.correlation_component(side, rho, hhi, p), C.liquidity(side, qty, m, p), C.contradiction(it.tension_rate))  # type: ignore[arg-type, attr-defined]
+    score = min(1.0, max(0.0, sum(wi * c for wi, c in zip(w.as_tuple(), comps, strict=True))))
+    depth = m.depth_ask if side > 0 else m.depth_bid  # type: ignore[attr-defined]
+    sq = suggested_quantity(BTC, side, price, score, m.vol, held, depth, p, lim)  # type: ignore[attr-defined]
+    return comps, score, sq, rho, hhi, qty * price
+
+
+def test_assess_equals_the_component_functions_and_sizing_on_the_replay() -> None:
+    # `assess` writes the components and sizing out inline: it must give exactly what those functions give
+    rng = np.random.default_rng(7)
+    markets = [s.market for s in btc_replay().samples[3:]]
+    pfs = [
+        EMPTY,
+        PortfolioSnapshot({BTC.key: Position(BTC, BTC.size("0.5"), BTC.price("61000"))}, 1e5, 1.01e5, -200.0),
+        PortfolioSnapshot({BTC.key: Position(BTC, -BTC.size("0.2"), BTC.price("60000"))}, 1e5, 1.2e5, -5e3,
+                          markets[5].returns.copy()),
+        PortfolioSnapshot({BTC.key: Position(BTC, BTC.size("0.1"), BTC.price("60000")),
+                           ETH.key: Position(ETH, ETH.size("3"), ETH.price("2500"))}, 1e5, 1e5, 0.0,
+                          markets[-1].returns[::2].copy()),
+    ]
+    eng = RiskEngine(RiskConfig())
+    n = 0
+    for k, m in enumerate(markets):
+        for pf in pfs:
+            side = Side.BUY if rng.random() < 0.5 else Side.SELL
+            confs = tuple(float(c) for c in rng.random(int(rng.integers(0, 4))))
+            it = order(side, qty=f"{rng.integers(1, 300) / 1000:.3f}", confidence=float(rng.random()),
+                       tension=float(rng.choice([0.0, 1 / 3, 2 / 3])), confidences=confs)
+            v = eng.assess(it, m, pf, k)
+            comps, score, sq, rho, hhi, notional = _reference_verdict_numbers(eng, it, m, pf)
+            assert tuple(v.components) == comps and type(v.components).__name__ == "Components"
+            assert v.score == pytest.approx(score, abs=1e-15)
+            assert (v.suggested_quantity, v.rho, v.concentration, v.notional) == (sq, rho, hhi, notional)
+            n += 1
+    assert n > 100

@@ -229,3 +229,45 @@ def test_surge_region_assumed_by_the_fast_path() -> None:
                 assert decide(p, s) is not Decision.SURGE
             if s > E._ALWAYS_SURGE_ABOVE and p >= E._SURGE_MIN_PULSE:
                 assert decide(p, s) is Decision.SURGE
+
+
+def _general_decision(ens: Ensemble, f: MarketFeatures) -> object:
+    """The ensemble's decision by the general path: member `signal()` → `member_draft` → `all_pair_tensions`."""
+    signals = tuple(m.signal(f) for m in ens.members)
+    drafts_ = tuple(member_draft(s, INST.venue) for s in signals)
+    return ens.decide_drafts(signals, drafts_)
+
+
+def test_one_pass_decide_equals_the_general_path_on_every_real_replay_step() -> None:
+    ens = ensemble()
+    assert ens._scores is not None  # the one-pass path is the one under test
+    for f in btc_replay().feats:
+        assert ens.decide(f) == _general_decision(ens, f)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(scores, min_size=3, max_size=3),
+       st.sampled_from([TensionWeights(), TensionWeights(0.5, 0.25, 0.25), TensionWeights(0.0, 0.0, 1.0),
+                        TensionWeights(0.9, 0.05, 0.05)]),
+       st.sampled_from([0.3, 0.1, 0.05, 0.9]), st.sampled_from([0.4, 0.0, 1.0, 2 / 3]))
+def test_one_pass_decide_equals_the_general_path_on_random_scores(
+    sc: list[float], w: TensionWeights, calm: float, thr: float
+) -> None:
+    ens = ensemble(weights=w, calm_pulse=calm, threshold=thr)
+    f = feats(imb=sc[0] * 0.3, z=-sc[1] * 2.0, flow=sc[2] * 0.5)
+    assert ens.decide(f) == _general_decision(ens, f)
+
+
+def test_inlined_decision_equals_cognition_decide() -> None:
+    from kimera.cognition.pulse import decide
+    from kimera.strategy.ensemble import _decision
+
+    grid = [k / 400 for k in range(401)] + [0.3 - 1e-12, 0.6 + 1e-12, 0.7 - 1e-12, 0.7 + 1e-12, 5e-324]
+    for s in grid:
+        for p in grid:
+            assert _decision(p, s) is decide(p, s)
+    for bad in (-0.1, 1.1, float("nan")):
+        with pytest.raises(ValueError):
+            _decision(bad, 0.5)
+        with pytest.raises(ValueError):
+            _decision(0.5, bad)

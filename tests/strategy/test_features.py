@@ -131,3 +131,18 @@ def test_bad_input_is_a_clear_error() -> None:
     fe = FeatureEngine(inst)
     with pytest.raises(FeatureError, match="negative size"):
         fe.on_trade(Trade("BINANCE", "BTCUSDT", 1, 100, -5, Side.BUY, 0, 0))
+
+
+def test_fused_thermal_kernel_equals_the_separate_kernels_exactly() -> None:
+    from kimera.features.entropy import _count_entropy, _temperature, _thermal_stats
+
+    rec = btc_replay()
+    rng = np.random.default_rng(3)
+    cases = [(s.returns, s.volumes) for s in rec.samples]
+    cases += [(rng.normal(size=n), rng.exponential(size=m)) for n, m in ((0, 0), (1, 5), (2, 2), (3, 40), (31, 7), (256, 256))]
+    cases += [(np.zeros(50), np.ones(9)), (np.array([-0.0, 0.0, -0.0]), np.zeros(3))]
+    for r, v in cases:
+        r, v = np.ascontiguousarray(r, dtype=np.float64), np.ascontiguousarray(v, dtype=np.float64)
+        for short, bins in ((32, 16), (2, 2), (10, 7), (300, 16)):
+            want = (_temperature(r, short), _count_entropy(r, bins), _count_entropy(v, bins))
+            assert _thermal_stats(r, v, short, bins) == want

@@ -10,6 +10,8 @@ from kimera.model import Side, Trade
 from kimera.risk import PortfolioView, RiskEngine, RiskVerdict
 from kimera.strategy import Ensemble, EnsembleDecision, OrderIntent, OrderType, TimeInForce
 
+_new = tuple.__new__  # NamedTuple from a tuple in C
+
 
 class TickResult(NamedTuple):
     """What one book update led to (intent and verdict are None when no order was proposed)."""
@@ -57,9 +59,9 @@ class TickPipeline:
             out = ens.intents_for(direction, d.confidence, d.signals, d.tension_rate, u.recv_ns, d.size_fraction)
             intent = out[0] if out else None
         if intent is None:
-            return TickResult(f, d, None, None)
+            return _new(TickResult, (f, d, None, None))
         m = self.risk.market_state(u.book, self.features, u.recv_ns, int(intent.side))
-        return TickResult(f, d, intent, self.risk.assess(intent, m, self.portfolio, u.recv_ns))
+        return _new(TickResult, (f, d, intent, self.risk.assess(intent, m, self.portfolio, u.recv_ns)))
 
     def _intent(self, d: EnsembleDecision, now_ns: int) -> OrderIntent | None:
         ens = self.ensemble

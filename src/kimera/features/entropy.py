@@ -99,7 +99,59 @@ def temperature(returns: FloatArray, short: int = 32) -> float:
 
 @njit(cache=True)
 def _thermal_stats(r, v, short, bins):  # type: ignore[no-untyped-def]
-    return _temperature(r, short), _count_entropy(r, bins), _count_entropy(v, bins)
+    """`(_temperature(r, short), _count_entropy(r, bins), _count_entropy(v, bins))` with the six passes over `r`
+    fused into two (each sum keeps its own order, so finite inputs give the same values bit for bit; a NaN
+    lands in no bin here instead of an undefined one, and makes the temperature NaN either way)."""
+    n = r.shape[0]
+    if n < 2:
+        return 0.0, 0.0, _count_entropy(v, bins)
+    s = short if short < n else n
+    a = n - s
+    sl = 0.0 + r[0]  # pass 1: the window's and the short window's sums (from 0.0, as `_variance`), min, max
+    ss = 0.0 + r[0] if a == 0 else 0.0
+    lo = r[0]
+    hi = r[0]
+    for k in range(1, n):
+        x = r[k]
+        sl += x
+        if k >= a:
+            ss += x
+        if x < lo:
+            lo = x
+        elif x > hi:
+            hi = x
+    ml = sl / n
+    ms = ss / s
+    spread = not hi <= lo
+    width = (hi - lo) / bins
+    counts = np.zeros(bins, dtype=np.int64)
+    ql = 0.0  # pass 2: squared deviations of both windows and the histogram counts
+    qs = 0.0
+    for k in range(n):
+        x = r[k]
+        d = x - ml
+        ql += d * d
+        if k >= a:
+            e = x - ms
+            qs += e * e
+        if spread:
+            b = int((x - lo) / width)
+            if b >= bins:  # the maximum lands in the last bin, like numpy.histogram's closed last edge
+                b = bins - 1
+            if b >= 0:
+                counts[b] += 1
+    vl = ql / n
+    vs = qs / s
+    temp = 0.0 if vs + vl == 0.0 else vs / (vs + vl)
+    er = 0.0
+    if spread:
+        for b in range(bins):
+            c = counts[b]
+            if c > 0:
+                p = c / n
+                er -= p * math.log(p)
+        er = er / math.log(bins)
+    return temp, er, _count_entropy(v, bins)
 
 
 def thermal_stats(returns: FloatArray, volumes: FloatArray, short: int = 32, bins: int = 16) -> tuple[float, float, float]:

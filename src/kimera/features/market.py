@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from operator import itemgetter
 
 import msgspec
 import numpy as np
@@ -157,10 +158,12 @@ class FeatureEngine:
         if not mid > 0.0:
             raise FeatureError(f"{self.key}: non-positive mid {mid!r} at {recv_ns}")
         spread_bps = (ba - bb) / scale / mid * 1e4
-        bq = list(map(bids.sizes.__getitem__, bk[: -DEPTHS[2] - 1 : -1]))
-        aq = list(map(asks.sizes.__getitem__, ak[: -DEPTHS[2] - 1 : -1]))
-        b1, a1 = bq[0], aq[0]
-        b5, a5 = sum(bq[: DEPTHS[1]]), sum(aq[: DEPTHS[1]])
+        # the top-20 sizes, worst first, in one C call per side (a 1-key itemgetter returns a scalar, not a tuple)
+        bkt, akt = bk[-DEPTHS[2] :], ak[-DEPTHS[2] :]
+        bq = itemgetter(*bkt)(bids.sizes) if len(bkt) > 1 else (bids.sizes[bkt[0]],)
+        aq = itemgetter(*akt)(asks.sizes) if len(akt) > 1 else (asks.sizes[akt[0]],)
+        b1, a1 = bq[-1], aq[-1]
+        b5, a5 = sum(bq[-DEPTHS[1] :]), sum(aq[-DEPTHS[1] :])
         b20, a20 = sum(bq), sum(aq)
         imb1 = (b1 - a1) / (b1 + a1)
         imb5 = (b5 - a5) / (b5 + a5)
