@@ -149,15 +149,16 @@ def test_cli_errors_are_clear(tmp_path: Path, written_stores: dict[str, Path]) -
     assert res.output.splitlines() == ["n,s", f"{len(trades)},{sum(t.size for t in trades)}"]
 
 
-def test_file_of_another_format_version_is_refused_clearly(store_copy) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("old", ["kimera-ticks/2", "kimera-ticks/3"])
+def test_file_of_another_format_version_is_refused_clearly(store_copy, old: str) -> None:  # type: ignore[no-untyped-def]
     root = store_copy("lobster")
     victim = _first(root, "trade")
     table = pq.read_table(victim)
     meta = dict(table.schema.metadata)
-    meta[b"kimera.format"] = b"kimera-ticks/2"
+    meta[b"kimera.format"] = old.encode()
     pq.write_table(table.replace_schema_metadata(meta), victim)
-    with pytest.raises(SchemaMismatchError, match=r"unknown tick-file format 'kimera-ticks/2'.*reads only "
-                                                  r"'kimera-ticks/3'") as ei:
+    with pytest.raises(SchemaMismatchError, match=rf"unknown tick-file format '{old}'.*reads only "
+                                                  r"'kimera-ticks/4'") as ei:
         TickStore(root).read_table("trade")
     assert ei.value.path == str(victim)
 

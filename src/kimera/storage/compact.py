@@ -3,9 +3,10 @@
 The merged file is written under a temporary name, fsynced and renamed to `part-<first>-<last>`, whose
 range covers every input; only then are the inputs deleted. A crash in between leaves inputs that
 readers already ignore (their range lies inside the merged file's) and the next compaction deletes.
-Rows are re-encoded per row group, so the GCD scaling is recomputed over the merged rows. A day with a
-single file is rewritten too when its footer says it was compressed at a lower zstd level than asked for
-(a flush file, level 3): compaction leaves every day at the compaction level.
+Rows are re-encoded per row group, so the GCD scaling is recomputed over the merged rows and the format-4
+predictions (values stored as NULL where the previous row predicts them) restart at each row group. A day
+with a single file is rewritten too when its footer says it was compressed at a lower zstd level than asked
+for (a flush file, level 3): compaction leaves every day at the compaction level.
 """
 
 from __future__ import annotations

@@ -16,8 +16,10 @@ from kimera.storage.errors import CorruptFileError, SchemaMismatchError
 from kimera.storage.layout import tmp_name
 
 # 2: level prices stored as within-row differences; 3: + exchange clocks GCD-scaled (`ts_scale`), zero level
-# sizes stored as NULL, one data page per column chunk, the zstd level recorded in the footer.
-FORMAT = "kimera-ticks/3"
+# sizes stored as NULL, one data page per column chunk, the zstd level recorded in the footer; 4: + values the
+# previous row predicts stored as NULL (quote sizes, chained book-delta update ids), first level prices in
+# columns of their own, rare odd level sizes stored raw under a negative `sz_scale`.
+FORMAT = "kimera-ticks/4"
 _META_KEYS = ("format", "kind", "venue", "symbol", "price_decimals", "size_decimals", "events", "decoded_bytes",
               "zstd_level")
 

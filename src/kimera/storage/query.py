@@ -1,9 +1,10 @@
 """DuckDB over the store: one view per table kind (exact values restored), an exploded level view, and
 an `instruments` table of each stream's decimals.
 
-Views read the live Parquet files directly (superseded leftovers excluded) and multiply stored prices and
-sizes by their `px_scale` / `sz_scale` (level prices: after a running sum of their within-row
-differences; level sizes: NULL read as 0) and exchange clocks by `ts_scale`, so SQL sees the same
+Views read the live Parquet files directly (superseded leftovers excluded) and multiply stored prices,
+sizes and exchange clocks by their scale column (level prices: after a running sum of their within-row
+differences; level sizes: NULL read as 0); values stored as NULL because the previous row of the same file
+predicts them are restored with window functions over each file's rows in order, so SQL sees the same
 fixed-point integers as the events.
 """
 
@@ -14,28 +15,47 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from kimera.storage.codec import NULL_ZERO_COLUMNS, ROW_DELTA_COLUMNS, TIME_COLUMNS
+from kimera.storage.codec import (
+    CHAINED_COLUMNS,
+    NULL_ZERO_COLUMNS,
+    REPEAT_COLUMNS,
+    ROW_DELTA_COLUMNS,
+    scale_of,
+)
 from kimera.storage.files import open_file
 from kimera.storage.layout import live_parts
-from kimera.storage.schema import KINDS, PRICE_COLUMNS, SCHEMAS, SIZE_COLUMNS
+from kimera.storage.schema import KINDS, SCHEMAS
 
 LEVEL_VIEW = "book_delta_levels"
 
 
+# Rows of one file in stored order: the previous row of the file is what predicted a NULL.
+_FILE_ROWS = "(PARTITION BY filename ORDER BY file_row_number)"
+
+
 def _select_list(kind: str) -> str:
-    """Columns of a kind's view: stored value times its scale for prices, sizes and exchange clocks, the rest
-    as stored."""
+    """Columns of a kind's view: stored value times its scale for prices, sizes and exchange clocks, predicted
+    NULLs restored from the file's previous rows, the rest as stored."""
     exprs = []
+    chained = CHAINED_COLUMNS.get(kind, {})
     for f in SCHEMAS[kind]:
-        scale = ("px_scale" if f.name in PRICE_COLUMNS[kind] else "sz_scale" if f.name in SIZE_COLUMNS[kind]
-                 else "ts_scale" if f.name in TIME_COLUMNS[kind] else None)
-        if scale is None:
+        scale = scale_of(kind, f.name)
+        if f.name in REPEAT_COLUMNS.get(kind, ()):  # NULL = the previous row's value: last non-NULL so far
+            value = f"last_value({f.name} IGNORE NULLS) OVER {_FILE_ROWS}"
+            exprs.append(f"({value}) * {scale} AS {f.name}" if scale else f"{value} AS {f.name}")
+        elif f.name in chained:  # NULL = the previous row's source column plus step
+            src, step = chained[f.name]
+            exprs.append(f"coalesce({f.name}, lag({src}) OVER {_FILE_ROWS} + {step}) AS {f.name}")
+        elif scale is None:
             exprs.append(f.name)
-        elif f.name in ROW_DELTA_COLUMNS.get(kind, ()):  # stored as within-row differences: running sum
-            exprs.append(f"list_transform({f.name}, lambda x, i: CAST(list_sum({f.name}[1:i]) AS BIGINT) * {scale})"
-                         f" AS {f.name}")
+        elif f.name in ROW_DELTA_COLUMNS.get(kind, {}):  # first level + running sum of the within-row differences
+            first = ROW_DELTA_COLUMNS[kind][f.name]
+            exprs.append(f"CASE WHEN {first} IS NULL THEN CAST([] AS BIGINT[]) ELSE list_transform("
+                         f"generate_series(0, len({f.name})), lambda k: CAST({first} + coalesce(list_sum("
+                         f"{f.name}[1:k]), 0) AS BIGINT) * {scale}) END AS {f.name}")
         elif f.name in NULL_ZERO_COLUMNS.get(kind, ()):  # zeros stored as NULL elements
-            exprs.append(f"list_transform({f.name}, lambda x: coalesce(x, 0) * {scale}) AS {f.name}")
+            exprs.append(f"list_transform({f.name}, lambda x: CASE WHEN {scale} < 0 AND x < 0 THEN -x "  # outlier
+                         f"ELSE coalesce(x, 0) * abs({scale}) END) AS {f.name}")
         elif pa.types.is_list(f.type):
             exprs.append(f"list_transform({f.name}, lambda x: x * {scale}) AS {f.name}")
         else:
@@ -75,7 +95,8 @@ def connect(root: str | Path, con: duckdb.DuckDBPyConnection | None = None) -> d
                 _, meta = open_file(p.path, kind)
                 decimals[(p.venue, p.symbol)] = (meta.price_decimals, meta.size_decimals)
         files = ", ".join(_sql_str(str(p.path)) for p in parts)
-        con.execute(f"CREATE OR REPLACE VIEW {kind} AS SELECT {_select_list(kind)} FROM read_parquet([{files}])")
+        con.execute(f"CREATE OR REPLACE VIEW {kind} AS SELECT {_select_list(kind)} "
+                    f"FROM read_parquet([{files}], filename = true, file_row_number = true)")
     con.execute(_LEVELS_SQL)
     inst = pa.table({
         "venue": [k[0] for k in decimals], "symbol": [k[1] for k in decimals],
