@@ -146,3 +146,20 @@ def test_fused_thermal_kernel_equals_the_separate_kernels_exactly() -> None:
         for short, bins in ((32, 16), (2, 2), (10, 7), (300, 16)):
             want = (_temperature(r, short), _count_entropy(r, bins), _count_entropy(v, bins))
             assert _thermal_stats(r, v, short, bins) == want
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("where", [0, 5, 9])
+def test_non_finite_values_are_an_error_not_an_undefined_bin(bad: float, where: int) -> None:
+    from kimera.features.entropy import _count_entropy, _thermal_stats
+
+    x = np.linspace(-1.0, 1.0, 10)
+    x[where] = bad
+    with pytest.raises(ValueError, match=f"value #{where} is"):
+        count_entropy(x)
+    assert math.isnan(_count_entropy(x, 16))
+    good = np.linspace(0.0, 1.0, 10)
+    temp, er, ev = _thermal_stats(x, good, 4, 16)
+    assert math.isnan(er) and math.isnan(temp)
+    assert ev == _count_entropy(good, 16)
+    assert math.isnan(_thermal_stats(good, x, 4, 16)[2])

@@ -29,7 +29,10 @@ def _count_entropy(x, bins):  # type: ignore[no-untyped-def]
     counts = np.zeros(bins, dtype=np.int64)
     width = (hi - lo) / bins
     for k in range(n):
-        b = int((x[k] - lo) / width)
+        y = (x[k] - lo) / width
+        if not 0.0 <= y < math.inf:  # NaN or infinity: no bin (int() of it is undefined); say so with NaN
+            return math.nan
+        b = int(y)
         if b >= bins:  # the maximum lands in the last bin, like numpy.histogram's closed last edge
             b = bins - 1
         counts[b] += 1
@@ -46,14 +49,18 @@ def count_entropy(x: FloatArray, bins: int = 16) -> float:
     """Shannon entropy of an equal-width COUNT histogram of `x` over [min, max], divided by log(bins).
 
     In [0, 1]: 0 when every value falls in one bin (or fewer than 2 values), 1 when the bins are equally
-    full. Why counts: a density-normalised histogram depends on the bin width, counts do not.
+    full; a NaN or infinite value is an error. Why counts: a density-normalised histogram depends on the bin width, counts do not.
     """
     if bins < 2:
         raise ValueError(f"count_entropy: bins must be >= 2, got {bins}")
     a = np.ascontiguousarray(x, dtype=np.float64)
     if a.ndim != 1:
         raise ValueError(f"count_entropy: expected a 1-D array, got shape {a.shape}")
-    return float(_count_entropy(a, bins))
+    h = float(_count_entropy(a, bins))
+    if math.isnan(h):
+        bad = int(np.flatnonzero(~np.isfinite(a))[0])
+        raise ValueError(f"count_entropy: value #{bad} is {a[bad]!r}; every value must be finite")
+    return h
 
 
 @njit(cache=True)
@@ -100,8 +107,8 @@ def temperature(returns: FloatArray, short: int = 32) -> float:
 @njit(cache=True)
 def _thermal_stats(r, v, short, bins):  # type: ignore[no-untyped-def]
     """`(_temperature(r, short), _count_entropy(r, bins), _count_entropy(v, bins))` with the six passes over `r`
-    fused into two (each sum keeps its own order, so finite inputs give the same values bit for bit; a NaN
-    lands in no bin here instead of an undefined one, and makes the temperature NaN either way)."""
+    fused into two (each sum keeps its own order, so finite inputs give the same values bit for bit; a NaN or
+    infinity makes both the temperature and the entropy NaN, as in the separate kernels)."""
     n = r.shape[0]
     if n < 2:
         return 0.0, 0.0, _count_entropy(v, bins)
@@ -125,6 +132,7 @@ def _thermal_stats(r, v, short, bins):  # type: ignore[no-untyped-def]
     spread = not hi <= lo
     width = (hi - lo) / bins
     counts = np.zeros(bins, dtype=np.int64)
+    er_bad = False
     ql = 0.0  # pass 2: squared deviations of both windows and the histogram counts
     qs = 0.0
     for k in range(n):
@@ -135,15 +143,19 @@ def _thermal_stats(r, v, short, bins):  # type: ignore[no-untyped-def]
             e = x - ms
             qs += e * e
         if spread:
-            b = int((x - lo) / width)
-            if b >= bins:  # the maximum lands in the last bin, like numpy.histogram's closed last edge
-                b = bins - 1
-            if b >= 0:
+            y = (x - lo) / width
+            if 0.0 <= y < math.inf:
+                b = int(y)
+                if b >= bins:  # the maximum lands in the last bin, like numpy.histogram's closed last edge
+                    b = bins - 1
                 counts[b] += 1
+            else:  # NaN or infinity: no bin, and the entropy is NaN (as `_count_entropy`)
+                spread = False
+                er_bad = True
     vl = ql / n
     vs = qs / s
     temp = 0.0 if vs + vl == 0.0 else vs / (vs + vl)
-    er = 0.0
+    er = math.nan if er_bad else 0.0
     if spread:
         for b in range(bins):
             c = counts[b]
