@@ -66,6 +66,20 @@ def _decision(p: float, s: float) -> Decision:
     return Decision.COLLAPSE if s < 0.3 else Decision.BUFFER
 
 
+def _outcome(net: float, p_max: float, stability: float, verdict: Decision, calm: float) -> tuple[int, bool, float, str]:
+    """(direction, trade, size fraction, reason) from the members' net stance, the pulse and the verdict."""
+    direction = (1 if net > 0 else -1) if net != 0.0 else 0
+    if direction == 0:
+        return 0, False, 0.0, "no consensus direction"
+    if p_max < calm:
+        return direction, True, stability, "members agree"
+    if verdict is Decision.SURGE:
+        return direction, True, stability * (1.0 - p_max), "tension, but stable: sized down"
+    if verdict is Decision.COLLAPSE:
+        return direction, False, 0.0, "members contradict: collapse"
+    return direction, False, 0.0, "members in tension: buffer"
+
+
 def member_draft(s: Signal, venue: str) -> GeoidDraft:
     """The geoid of one member's signal: its stance as an embedding, its direction as a symbolic fact.
 
@@ -257,17 +271,7 @@ class Ensemble(SignalStrategy):
         stability = min(1.0, abs(net) / active) if active > 0.0 else 0.0
         confidence = min(1.0, abs(net) / k)
         verdict = _decision(p_max, stability)
-        direction = (1 if net > 0 else -1) if net != 0.0 else 0
-        if direction == 0:
-            trade, frac, why = False, 0.0, "no consensus direction"
-        elif p_max < self.calm_pulse:
-            trade, frac, why = True, stability, "members agree"
-        elif verdict is Decision.SURGE:
-            trade, frac, why = True, stability * (1.0 - p_max), "tension, but stable: sized down"
-        elif verdict is Decision.COLLAPSE:
-            trade, frac, why = False, 0.0, "members contradict: collapse"
-        else:
-            trade, frac, why = False, 0.0, "members in tension: buffer"
+        direction, trade, frac, why = _outcome(net, p_max, stability, verdict, self.calm_pulse)
         out = EnsembleDecision(
             trade, direction, frac, confidence, p_max, stability, verdict, rate, tuple(signals), tuple(pairs), drafts,
             why,
@@ -306,17 +310,7 @@ class Ensemble(SignalStrategy):
         stability = min(1.0, abs(net) / active) if active > 0.0 else 0.0
         confidence = min(1.0, abs(net) / len(signals))
         verdict = decide(p_max, stability)
-        direction = (1 if net > 0 else -1) if net != 0.0 else 0
-        if direction == 0:
-            trade, frac, why = False, 0.0, "no consensus direction"
-        elif p_max < self.calm_pulse:
-            trade, frac, why = True, stability, "members agree"
-        elif verdict is Decision.SURGE:
-            trade, frac, why = True, stability * (1.0 - p_max), "tension, but stable: sized down"
-        elif verdict is Decision.COLLAPSE:
-            trade, frac, why = False, 0.0, "members contradict: collapse"
-        else:
-            trade, frac, why = False, 0.0, "members in tension: buffer"
+        direction, trade, frac, why = _outcome(net, p_max, stability, verdict, self.calm_pulse)
         d = EnsembleDecision(
             trade, direction, frac, confidence, p_max, stability, verdict, rate, signals, tuple(pairs), drafts, why
         )
