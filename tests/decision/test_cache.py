@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import OrderedDict
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,18 @@ ops = st.lists(
 )
 
 
+def _model_put(model: OrderedDict[int, Any], key: int, value: Any, now: int, cap: int) -> int:
+    """The reference LRU's put: refresh `key`, or evict the oldest when full; 1 when it evicted."""
+    evicted = 0
+    if key in model:
+        model.move_to_end(key)
+    elif len(model) >= cap:
+        model.popitem(last=False)
+        evicted = 1
+    model[key] = (value, now)
+    return evicted
+
+
 @settings(max_examples=300, deadline=None)
 @given(ops, st.integers(1, 5), st.integers(1, 40))
 def test_matches_a_reference_lru_with_ttl(seq: list[tuple[str, int, int]], cap: int, ttl: int) -> None:
@@ -28,12 +41,7 @@ def test_matches_a_reference_lru_with_ttl(seq: list[tuple[str, int, int]], cap: 
     for op, key, dt in seq:
         now += dt
         if op == "put":
-            if key in model:
-                model.move_to_end(key)
-            elif len(model) >= cap:
-                model.popitem(last=False)
-                ev += 1
-            model[key] = ((key, now), now)
+            ev += _model_put(model, key, (key, now), now, cap)
             c.put(key, (key, now), now)
         else:
             got = c.get(key, now)
@@ -142,11 +150,7 @@ def test_recency_order_matches_the_model_with_purges_and_clears(
     for op, key, dt in seq:
         now += dt
         if op == "put":
-            if key in model:
-                model.move_to_end(key)
-            elif len(model) >= cap:
-                model.popitem(last=False)
-            model[key] = (key * 1000 + now, now)
+            _model_put(model, key, key * 1000 + now, now, cap)
             c.put(key, key * 1000 + now, now)
         elif op == "get":
             e = model.get(key)

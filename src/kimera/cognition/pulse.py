@@ -35,8 +35,11 @@ def pulse(tension: float, mean_keys: float) -> float:
 def decide(pulse_value: float, stability: float) -> Decision:
     """Weak pulses buffer; medium ones surge only when stable (> 0.6); strong ones surge (> 0.7),
     collapse (< 0.3) or buffer."""
-    p = _unit("pulse", pulse_value)
-    s = _unit("stability", stability)
+    return decide_unit(_unit("pulse", pulse_value), _unit("stability", stability))
+
+
+def decide_unit(p: float, s: float) -> Decision:
+    """`decide` for a pulse and stability already known to be floats in [0, 1] (no validation: hot paths)."""
     if p < 0.3:
         return Decision.BUFFER
     if p < 0.7:

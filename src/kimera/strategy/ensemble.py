@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from kimera.cognition import TensionWeights
-from kimera.cognition.pulse import Decision, decide, pulse
+from kimera.cognition.pulse import Decision, decide, decide_unit, pulse
 from kimera.engine.books import BookUpdate
 from kimera.features import MarketFeatures
 from kimera.model import Instrument
@@ -53,17 +53,11 @@ def _meta(name: str, venue: str) -> Mapping[str, Any]:
 
 
 def _decision(p: float, s: float) -> Decision:
-    """cognition's `decide(p, s)` for floats (its branches, without re-validating values already in [0, 1];
-    anything else goes to `decide`, which raises); tested equal to `decide` on a grid and its edges."""
+    """cognition's `decide(p, s)` without re-validating values already in [0, 1] (anything else goes to
+    `decide`, which raises); tested equal to `decide` on a grid and its edges."""
     if not (0.0 <= p <= 1.0 and 0.0 <= s <= 1.0):
         return decide(p, s)
-    if p < 0.3:
-        return Decision.BUFFER
-    if p < 0.7:
-        return Decision.SURGE if s > 0.6 else Decision.BUFFER
-    if s > 0.7:
-        return Decision.SURGE
-    return Decision.COLLAPSE if s < 0.3 else Decision.BUFFER
+    return decide_unit(p, s)
 
 
 def _outcome(net: float, p_max: float, stability: float, verdict: Decision, calm: float) -> tuple[int, bool, float, str]:
