@@ -48,21 +48,11 @@ def load_bybit(
     """
     st = stats if stats is not None else LoadStats()
     adapter = BybitAdapter()
+
+    def parse(line: bytes) -> list[Event]:
+        msg = orjson.loads(line)
+        return adapter.parse(msg, int(msg["ts"]) * 1_000_000)
+
     for path in (Path(p) for p in paths):
         for name, data in _members(path):
-            for lineno, line in enumerate(data.split(b"\n"), 1):
-                if not line.strip():
-                    continue
-                st.lines += 1
-                try:
-                    msg = orjson.loads(line)
-                    ts = int(msg["ts"]) * 1_000_000
-                    events = adapter.parse(msg, ts)
-                except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    st.reject(name, lineno, exc, skip_bad)
-                    continue
-                if not events:
-                    st.ignored += 1
-                    continue
-                st.events += len(events)
-                yield from events
+            yield from st.decode_lines(name, data, parse, skip_bad)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class MalformedInputError(ValueError):
@@ -38,3 +40,24 @@ class LoadStats:
         self.bad_lines += 1
         if len(self.bad_examples) < 10:
             self.bad_examples.append(str(err))
+
+    def decode_lines(
+        self, source: str, data: bytes, parse: Callable[[bytes], Sequence[Any] | None], skip_bad: bool
+    ) -> Iterator[Any]:
+        """The events of every non-blank line of `data`, counted: `parse` returns a line's events (None or
+        empty: a message we do not model, counted as ignored); a line it fails on goes to `reject`."""
+        for lineno, line in enumerate(data.split(b"\n"), 1):
+            if not line.strip():
+                continue
+            self.lines += 1
+            try:
+                events = parse(line)
+            # orjson.JSONDecodeError is a ValueError
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                self.reject(source, lineno, exc, skip_bad)
+                continue
+            if not events:
+                self.ignored += 1
+                continue
+            self.events += len(events)
+            yield from events

@@ -99,33 +99,22 @@ def _load_one(path: Path, skip_bad: bool, st: LoadStats) -> Iterator[Event]:
     raw = read_bytes(path)
     ws, rest = _parsers(exchange_of(path), raw[:400])
     loads = orjson.loads
-    for lineno, line in enumerate(raw.split(b"\n"), 1):
-        if not line.strip():
-            continue
-        st.lines += 1
-        try:
-            events: list[Event] | None
-            if line.startswith(b"configuration: ") or b" <-> " in line[:400] or b" <- " in line[:400]:
-                events = None  # recorder metadata, connection opened, or a message we sent
-            elif b" -> " in line[:400]:
-                url, _, rest_part = line.partition(b" -> ")
-                parsed = _ts_prefix(rest_part)
-                if parsed is None:
-                    raise ValueError("REST line without '<ts>: <body>'")
-                events = rest(url.decode(), loads(parsed[1]), parsed[0])
-            else:
-                parsed = _ts_prefix(line)
-                if parsed is None:
-                    raise ValueError("line does not start with '<seconds>: '")
-                events = ws(loads(parsed[1]), parsed[0])
-        except (ValueError, KeyError, TypeError, IndexError) as exc:  # orjson.JSONDecodeError is a ValueError
-            st.reject(str(path), lineno, exc, skip_bad)
-            continue
-        if not events:
-            st.ignored += 1
-            continue
-        st.events += len(events)
-        yield from events
+
+    def parse(line: bytes) -> list[Event] | None:
+        if line.startswith(b"configuration: ") or b" <-> " in line[:400] or b" <- " in line[:400]:
+            return None  # recorder metadata, connection opened, or a message we sent
+        if b" -> " in line[:400]:
+            url, _, rest_part = line.partition(b" -> ")
+            parsed = _ts_prefix(rest_part)
+            if parsed is None:
+                raise ValueError("REST line without '<ts>: <body>'")
+            return rest(url.decode(), loads(parsed[1]), parsed[0])
+        parsed = _ts_prefix(line)
+        if parsed is None:
+            raise ValueError("line does not start with '<seconds>: '")
+        return ws(loads(parsed[1]), parsed[0])
+
+    yield from st.decode_lines(str(path), raw, parse, skip_bad)
 
 
 def load_cryptofeed(
