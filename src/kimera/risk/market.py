@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kimera.book import OrderBook
-from kimera.features import FeatureEngine, thermal_stats
+from kimera.features import FeatureEngine
 from kimera.features.entropy import _thermal_stats
 from kimera.model import Instrument
 from kimera.risk.config import RiskParams
@@ -70,13 +70,25 @@ def make_market_state(
             raise RiskInputError(f"{where}: {name} must be finite and >= 0 (NaN: not measured), got {v!r}")
     r = np.array(returns, dtype=np.float64)  # a copy: feature windows are views that move on
     r.setflags(write=False)
-    w = np.asarray(volumes, dtype=np.float64)
-    mid = 0.5 * (bid + ask)
-    temp, er, ev = thermal_stats(r, w, params.temperature_short, params.entropy_bins)
-    if not (math.isfinite(temp) and math.isfinite(er) and math.isfinite(ev)):
+    w = np.ascontiguousarray(volumes, dtype=np.float64)
+    state = _state(instrument, recv_ns, bid, ask, depth_bid, depth_ask, r, w, vol, params)
+    if state is None:
         raise RiskInputError(f"{where}: returns or volumes contain NaN or infinity")
+    return state
+
+
+def _state(
+    instrument: Instrument, recv_ns: int, bid: float, ask: float, depth_bid: float, depth_ask: float,
+    r: FloatArray, volumes: FloatArray, vol: float, params: RiskParams,
+) -> MarketState | None:
+    """The market state from checked inputs (`r` a read-only copy); None when the thermal statistics are not
+    finite (a NaN or infinity in the returns or volumes)."""
+    temp, er, ev = _thermal_stats(r, volumes, params.temperature_short, params.entropy_bins)
+    if not (math.isfinite(temp) and math.isfinite(er) and math.isfinite(ev)):
+        return None
     s = params.thermal_entropy_share
     thermal = (1.0 - s) * temp + s * 0.5 * (er + ev)
+    mid = 0.5 * (bid + ask)
     return _new(MarketState, (
         instrument, recv_ns, bid, ask, mid, (ask - bid) / mid * 1e4, depth_bid, depth_ask, vol, temp, er, ev,
         min(1.0, max(0.0, thermal)), r,
@@ -133,12 +145,7 @@ def market_state_from_book(
         return make_market_state(inst, recv_ns, bid, ask, db, da, rets.view(), vols.view(), vol, params)
     r = rets.view().copy()  # a copy: feature windows are views that move on
     r.setflags(write=False)
-    temp, er, ev = _thermal_stats(r, vols.view(), params.temperature_short, params.entropy_bins)
-    if not (math.isfinite(temp) and math.isfinite(er) and math.isfinite(ev)):
-        return make_market_state(inst, recv_ns, bid, ask, db, da, r, vols.view(), vol, params)
-    s = params.thermal_entropy_share
-    thermal = (1.0 - s) * temp + s * 0.5 * (er + ev)
-    mid = 0.5 * (bid + ask)
-    return _new(MarketState, (
-        inst, recv_ns, bid, ask, mid, (ask - bid) / mid * 1e4, db, da, vol, temp, er, ev, min(1.0, max(0.0, thermal)), r,
-    ))
+    state = _state(inst, recv_ns, bid, ask, db, da, r, vols.view(), vol, params)
+    if state is None:
+        return make_market_state(inst, recv_ns, bid, ask, db, da, r, vols.view(), vol, params)  # raises
+    return state

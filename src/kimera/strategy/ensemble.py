@@ -245,13 +245,7 @@ class Ensemble(SignalStrategy):
         for i in range(k):
             ei, ni, di = embs[i], norms[i], ds[i]
             for j in range(i + 1, k):
-                ej, nj, dj = embs[j], norms[j], ds[j]
-                if ni == 0.0 or nj == 0.0:  # `_member_e_s`, inlined
-                    e = 1.0
-                else:
-                    e = 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)
-                    e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
-                s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
+                e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])
                 t = we * e + wl * 0.0 + ws * s
                 pairs.append(_new(PairTension, (i, j, t, e, 0.0, s)))
                 if t >= thr:
