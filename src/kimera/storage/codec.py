@@ -158,10 +158,6 @@ def _flat(arr: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:
     return arr.flatten().to_numpy(), offs - offs[0]
 
 
-def _row_starts(offs: np.ndarray) -> np.ndarray:
-    return offs[:-1][offs[:-1] < offs[1:]]
-
-
 def row_delta(arr: pa.ListArray) -> tuple[pa.ListArray, pa.Array]:
     """A list column as (tails, firsts): each row's first value in `firsts` (NULL for an empty row), every
     further value minus the one before it in the same row in `tails` (one element fewer per non-empty row)."""
