@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
@@ -163,3 +164,70 @@ def _one_by_one(emb: np.ndarray, ids: list[str]) -> float:
     for i, e in zip(ids, emb, strict=True):
         store.add(i, e)
     return time.perf_counter() - t0
+
+
+@benchmark("cognition.cuda")
+def bench_cuda() -> list[BenchResult]:
+    """Where a CUDA GPU is present (never in CI): the torch engine and the GPU field pool against the numpy
+    engine and the CPU pool in the same run; no rows without one."""
+    from kimera.cognition.engine import cuda_available
+
+    if not cuda_available():
+        return []
+    import torch
+
+    def synced(fn: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            fn()
+            torch.cuda.synchronize()
+
+        return run
+
+    geoids = synthetic_geoids(10_000, dim=DIM, seed=7)
+    cpu, gpu = ContradictionEngine(backend="numpy"), ContradictionEngine(backend="torch", device="cuda")
+    device_name = torch.cuda.get_device_name()
+    rows = []
+    for n, goal_ms in ((1_000, 10.0), (10_000, 1000.0)):
+        subset = geoids[:n]
+        for thr in (0.4, 0.6):
+            want, got = cpu.detect(subset, thr), gpu.detect(subset, thr)
+            same = bool(np.array_equal(want.i, got.i) and np.array_equal(want.j, got.j))
+            worst = float(np.max(np.abs(want.tension - got.tension), initial=0.0)) if same else None
+            t_cpu = best_of(lambda s=subset, t=thr: cpu.detect(s, t), repeat=3)  # type: ignore[misc]
+            t_gpu = best_of(synced(lambda s=subset, t=thr: gpu.detect(s, t)), repeat=5)  # type: ignore[misc]
+            rows.append(
+                BenchResult(
+                    name="cognition.cuda",
+                    metric=f"detect n={n:,} d={DIM} thr={thr} on {device_name} ({len(got):,} pairs)",
+                    value=t_gpu * 1e3,
+                    unit="ms",
+                    baseline=f"numpy engine on this machine's {torch.get_num_threads()} CPU threads",
+                    baseline_value=t_cpu * 1e3,
+                    goal=f"<= {goal_ms:g} ms",
+                    goal_met=t_gpu * 1e3 <= goal_ms,
+                    extra={"same_pairs_as_numpy": same, "max_abs_diff_vs_numpy": worst},
+                )
+            )
+    rng = np.random.default_rng(11)
+    n = 100_000
+    emb = rng.standard_normal((n, DIM)).astype(np.float32)
+    ids = [f"f{i}" for i in range(n)]
+    t_cpu = best_of(lambda: FieldStore(DIM).add_batch(ids, emb), repeat=3)
+    for dtype in ("float32", "float16"):
+        t_gpu = best_of(
+            synced(lambda d=dtype: FieldStore(DIM, device="cuda", dtype=d).add_batch(ids, emb)),  # type: ignore[misc]
+            repeat=3,
+        )
+        rows.append(
+            BenchResult(
+                name="cognition.cuda",
+                metric=f"batched creation, {n:,} fields d={DIM}, {dtype} pool on {device_name}",
+                value=n / t_gpu,
+                unit="fields/s",
+                baseline="CPU float32 pool, same run",
+                baseline_value=n / t_cpu,
+                goal=">= 1,000,000 fields/s",
+                goal_met=n / t_gpu >= 1e6,
+            )
+        )
+    return rows

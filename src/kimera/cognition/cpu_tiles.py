@@ -4,8 +4,7 @@ Dense answers: a float64 GEMM of unit embeddings for the whole strip, then one n
 and S of every pair exactly and writes those with T >= threshold straight into the result columns.
 Sparse answers: per column tile a float32 GEMM; the numba screen adds exact L and S, keeps every pair
 whose tension could reach the threshold given the proven error of cos, and decides it in float64 (a dot
-product) into the worker's buffer, copied to the result in the strip's turn. `decide` serves the torch
-path (candidates from the device, decided here).
+product) into the worker's buffer, copied to the result in the strip's turn.
 """
 
 from __future__ import annotations
@@ -18,46 +17,9 @@ import numpy.typing as npt
 
 from kimera.cognition import kernels
 from kimera.cognition.pack import PackedGeoids
-from kimera.cognition.parallel import run_chunks
 from kimera.cognition.weights import TensionWeights
 
-Part = tuple[npt.NDArray[Any], ...]  # i, j, tension, E, L, S of one tile
-Tile = tuple[int, int, int, int]  # i0, i1, j0, j1
 _TABLE_BUDGET = 1 << 16  # entries of the exact L and S tables before falling back to divisions
-
-
-def tiles(n: int, block: int) -> list[Tile]:
-    """Tiles of the upper triangle (j0 >= i0), row-block major."""
-    return [
-        (i0, min(n, i0 + block), j0, min(n, j0 + block))
-        for i0 in range(0, n, block)
-        for j0 in range(i0, n, block)
-    ]
-
-
-def decide(
-    p: PackedGeoids,
-    mode: int,
-    data: tuple[Any, ...],
-    w: TensionWeights,
-    ci: Any,
-    cj: Any,
-    cos64: Any,
-    thr: float,
-    threads: bool = False,
-) -> Part:
-    """Float64 decision of candidate pairs: keep those with T >= thr (on the pool when `threads`)."""
-    m = ci.shape[0]
-    t, e, l_, s = (np.empty(m, np.float64) for _ in range(4))
-    keep = np.empty(m, np.bool_)
-    args = (ci, cj, cos64, p.emb, p.norm, p.has, mode, data, w.e, w.l, w.s, thr, t, e, l_, s, keep)
-    if threads:
-        run_chunks(kernels.exact_pairs, m, *args, min_chunk=4096)
-    else:
-        kernels.exact_pairs(0, m, *args)
-    if keep.all():
-        return ci, cj, t, e, l_, s
-    return ci[keep], cj[keep], t[keep], e[keep], l_[keep], s[keep]
 
 
 class Output:

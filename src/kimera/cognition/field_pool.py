@@ -99,14 +99,22 @@ class TorchPool(Pool):
 
     def write(self, slots: I64, emb: F32) -> None:
         idx = self.torch.from_numpy(slots).to(self.device)
-        self.data[idx] = self.torch.from_numpy(emb).to(self.device, self.dtype)
+        # copied as float32 and rounded to the pool's dtype on the device (a CPU-side fp16 cast is slow)
+        self.data[idx] = self.torch.from_numpy(emb).to(self.device).to(self.dtype)
 
     def write_one(self, slot: int, e: F32) -> None:
-        self.data[slot] = self.torch.from_numpy(e).to(self.device, self.dtype)
+        self.data[slot] = self.torch.from_numpy(e).to(self.device).to(self.dtype)
 
     def rows(self, slots: I64) -> F32:
         idx = self.torch.from_numpy(np.asarray(slots, dtype=np.int64)).to(self.device)
         return self.data[idx].float().cpu().numpy()  # type: ignore[no-any-return]
+
+    def norms(self, slots: I64) -> npt.NDArray[np.float64]:
+        """Float64 norms of stored rows, computed on the device (only n numbers come back)."""
+        idx = self.torch.from_numpy(np.asarray(slots, dtype=np.int64)).to(self.device)
+        with self.torch.no_grad():
+            r = self.data[idx].double()
+            return (r * r).sum(dim=1).sqrt().cpu().numpy()  # type: ignore[no-any-return]
 
     def dots(self, q: F32, upto: int) -> npt.NDArray[np.float64]:
         qt = self.torch.from_numpy(q).to(self.device)

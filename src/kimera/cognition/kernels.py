@@ -1,6 +1,5 @@
 """Numba kernels of the contradiction engine: exact L and S from bitsets (popcounts and tables) or sorted
-rows, the strip passes that decide pairs in float64 and write them out, and the float64 decision of
-candidate pairs from the torch screen."""
+rows, and the strip passes that decide pairs in float64 and write them out."""
 
 from __future__ import annotations
 
@@ -151,53 +150,6 @@ def _dot64(a, b):  # type: ignore[no-untyped-def]
     for k in range(a.shape[0]):
         acc += np.float64(a[k]) * np.float64(b[k])
     return acc
-
-
-@njit(cache=True, nogil=True)
-def exact_pairs(
-    p0, p1, ci, cj, cos64, emb, norm, has, mode, data, we, wl, ws, thr, out_t, out_e, out_l, out_s, keep
-):  # type: ignore[no-untyped-def]
-    """Float64 E, L, S and T of candidates p0..p1, and whether T >= thr (the final decision)."""
-    use_cos = cos64.shape[0] > 0
-    size, bits, nws, nwy, nwq, sp, sk, yp, yk, ykind, ycode = data
-    one_word = mode == BITS and nws == 1 and nwy == 1 and nwq == 1
-    for p in range(p0, p1):
-        i, j = ci[p], cj[p]
-        e = 0.0
-        if has[i] and has[j]:
-            if norm[i] == 0.0 or norm[j] == 0.0:
-                e = 1.0
-            else:
-                cs = cos64[p] if use_cos else _dot64(emb[i], emb[j]) / (norm[i] * norm[j])
-                e = min(1.0, max(0.0, 1.0 - cs))
-        if one_word:
-            lv, sv = _ls_w1(i, j, size, bits)
-        elif mode == BITS:
-            lv, sv = _ls_bits(i, j, size, bits, nws, nwy, nwq)
-        else:
-            lv, sv = _ls_merge(i, j, size, sp, sk, yp, yk, ykind, ycode)
-        t = we * e + wl * lv + ws * sv
-        out_t[p] = t
-        out_e[p] = e
-        out_l[p] = lv
-        out_s[p] = sv
-        keep[p] = t >= thr
-
-
-@njit(cache=True, nogil=True)
-def scatter_part(i, j, t, e, l_, s, cursor, oi, oj, ot, oe, ol, os_):  # type: ignore[no-untyped-def]
-    """Copy one part's pairs to the next free slots of their rows in the (i, j)-ordered output (a stable
-    counting sort when parts arrive in column-tile order); `cursor` advances in place."""
-    for k in range(i.shape[0]):
-        r = i[k]
-        p = cursor[r]
-        cursor[r] = p + 1
-        oi[p] = r
-        oj[p] = j[k]
-        ot[p] = t[k]
-        oe[p] = e[k]
-        ol[p] = l_[k]
-        os_[p] = s[k]
 
 
 @njit(fastmath={"reassoc", "contract"}, cache=True, nogil=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -79,9 +80,20 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
-def map_ordered(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """`[fn(x) for x in items]`, spread over the pool (results in input order)."""
-    if workers() <= 1 or len(items) <= 1:
+def map_ordered(fn: Callable[[T], R], items: Sequence[T], max_workers: int | None = None) -> list[R]:
+    """`[fn(x) for x in items]`, spread over the pool with at most `max_workers` items in flight (results in
+    input order). Items are submitted in order, so an item may wait for the one before it (that one has
+    always started first)."""
+    width = min(workers(), len(items), max_workers or len(items))
+    if width <= 1:
         return [fn(x) for x in items]
+    out: list[R] = []
+    pending: deque[Future[R]] = deque()
     with single_threaded_blas():
-        return list(_pool().map(fn, items))
+        for x in items:
+            if len(pending) >= width:
+                out.append(pending.popleft().result())
+            pending.append(_pool().submit(fn, x))
+        while pending:
+            out.append(pending.popleft().result())
+    return out
