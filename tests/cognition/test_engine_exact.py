@@ -74,10 +74,11 @@ def test_fast_equals_reference(geoids: list[Geoid], threshold: float, weights: T
 
 @settings(max_examples=30, **SETTINGS)  # type: ignore[arg-type]
 @given(geoids=geoid_sets(), threshold=THRESHOLDS, weights=weights_st)
-def test_torch_screen_equals_reference(
+def test_torch_engine_equals_reference(
     geoids: list[Geoid], threshold: float, weights: TensionWeights
 ) -> None:
-    """The device path (K·Kᵀ key overlaps, indicator and sign products) run on CPU through torch."""
+    """The device path (float64 cos GEMM, K·Kᵀ key overlaps, indicator and sign products) run on CPU
+    through torch."""
     assert_same(geoids, threshold, weights, TORCH_CPU)
 
 
@@ -91,7 +92,7 @@ def test_thresholds_straddling_a_pair(geoids: list[Geoid], data: st.DataObject) 
     t = data.draw(st.sampled_from(ts))
     for thr in (t, t - 1e-7, t + 1e-7, np.nextafter(t, 2.0), np.nextafter(t, -1.0)):
         if 0.0 <= thr <= 1.0:
-            assert_same(geoids, float(thr), TensionWeights(), CONFIGS[1], CONFIGS[3])
+            assert_same(geoids, float(thr), TensionWeights(), CONFIGS[1], CONFIGS[3], TORCH_CPU)
 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.55])

@@ -1,4 +1,4 @@
-"""The CUDA paths (run only where a GPU is present): the torch screen on the device and fp16/fp32 pools."""
+"""The CUDA paths (run only where a GPU is present): the exact torch engine on the device and fp16/fp32 pools."""
 
 from __future__ import annotations
 
