@@ -154,3 +154,22 @@ def test_output_grows_when_the_density_is_underestimated(
     assert len(ref) > 2048
     assert [(g.geoid_a, g.geoid_b) for g in got] == [(r.geoid_a, r.geoid_b) for r in ref]
     assert max(abs(g.tension - r.tension) for g, r in zip(got, ref, strict=True)) <= 1e-9
+
+
+def test_device_over_budget_falls_back_only_for_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device that cannot hold the matrices: 'torch' asked for explicitly raises a clear MemoryError;
+    'auto' (which chose the device for the caller) answers with the numpy engine and counts it."""
+    from kimera.cognition import torch_strips
+
+    geoids = synthetic_geoids(60, dim=16, seed=3)
+    want = detect_tensions(geoids, 0.4, backend="numpy")
+    monkeypatch.setattr(torch_strips, "_DENSE_BUDGET", 1)
+    explicit = ContradictionEngine(backend="torch", device="cpu")
+    with pytest.raises(MemoryError, match="dense matrices"):
+        explicit.detect(geoids, 0.4)
+    auto = ContradictionEngine(backend="torch", device="cpu")
+    auto.fallback = True  # what backend='auto' sets when it picked the GPU
+    got = auto.detect(geoids, 0.4)
+    assert auto.fell_back == 1
+    assert np.array_equal(got.i, want.i) and np.array_equal(got.j, want.j)
+    assert np.array_equal(got.tension, want.tension)

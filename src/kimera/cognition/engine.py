@@ -11,6 +11,7 @@ pair is decided exactly on the device instead, in strips (see `torch_strips`).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from kimera.cognition.result import TensionGradient, TensionPairs
 from kimera.cognition.weights import TensionWeights
 
 Backend = Literal["auto", "numpy", "torch"]
+_log = logging.getLogger(__name__)
 _BITSET_BUDGET = 256 << 20  # bytes of key bitsets before falling back to merging sorted rows
 _SUM_SLACK = 1e-12  # rounding of the float64 weighted sum in the screen
 _MIN_ROWS = 16  # rows of a strip: fewer make the GEMMs inefficient
@@ -95,6 +97,8 @@ class ContradictionEngine:
         self.max_bitset_words = max_bitset_words
         self.dense_fraction = dense_fraction
         self.backend, self.device = _resolve_backend(backend, device)
+        self.fallback = backend == "auto"  # chosen for the caller: may go back to numpy when the GPU is full
+        self.fell_back = 0  # detect calls answered by numpy instead of the device
 
     def pack(self, geoids: Sequence[Geoid]) -> PackedGeoids:
         """Pack geoids (validating one embedding dimension, fixed for this engine once seen)."""
@@ -121,7 +125,13 @@ class ContradictionEngine:
         if self.dim is not None and p.has.any() and p.dim != self.dim:
             raise GeoidError(f"packed geoids have embedding dimension {p.dim}, engine uses {self.dim}")
         if self.backend == "torch":
-            return self._detect_torch(p, thr)
+            try:
+                return self._detect_torch(p, thr)
+            except MemoryError as exc:  # ours (dense matrices over budget) or torch's OutOfMemoryError
+                if not self.fallback:
+                    raise
+                _log.warning("contradiction engine: %s; using the numpy engine for this call", exc)
+                self.fell_back += 1
         mode, data = key_data(p, self.max_bitset_words)
         return self._detect_cpu(p, mode, data, thr)
 
@@ -157,10 +167,15 @@ class ContradictionEngine:
 
     def _detect_torch(self, p: PackedGeoids, thr: float) -> TensionPairs:
         """Strips decided exactly on the torch device (see `torch_strips`); only the answer comes back."""
+        import torch
+
         from kimera.cognition.torch_strips import TorchStrips
 
-        dev = TorchStrips(p, self.weights, self.device or "cpu")
-        i, j, t, e, l_, s = dev.detect(thr, self.block_size)
+        try:
+            dev = TorchStrips(p, self.weights, self.device or "cpu")
+            i, j, t, e, l_, s = dev.detect(thr, self.block_size)
+        except torch.OutOfMemoryError as exc:
+            raise MemoryError(f"the torch device ran out of memory: {exc}") from exc
         return TensionPairs(p.ids, i, j, t, e, l_, s, thr, self.weights)
 
 
