@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
-from operator import neg
+from operator import itemgetter, neg
 
 from kimera.model import BookDelta, BookSnapshot, Instrument, Level
 
@@ -25,25 +25,30 @@ class CrossedBookError(RuntimeError):
 class BookSide:
     """One side of the book, kept on keys k = sign·price (sign +1 for bids, −1 for asks): `sizes` maps key ->
     size and `keys` holds the keys ascending, so on either side `keys[-1]` is the best level and
-    `sign * keys[-n]` the n-th best price. Hot readers use `keys`, `sizes` and `sign` directly; everything
-    else uses the price-based methods (`size_at`, `best`, `top`, `prices`, ...)."""
+    `sign * keys[-n]` the n-th best price. Hot readers use `keys`, `sizes` and `sign` directly (read only:
+    every change goes through the methods, which keep `size_from`'s running total); everything else uses the
+    price-based methods (`size_at`, `best`, `top`, `prices`, ...)."""
 
-    __slots__ = ("is_bid", "keys", "sign", "sizes")
+    __slots__ = ("_wkey", "_wsum", "is_bid", "keys", "sign", "sizes")
 
     def __init__(self, is_bid: bool) -> None:
         self.is_bid = is_bid
         self.sign = 1 if is_bid else -1
         self.sizes: dict[int, int] = {}
         self.keys: list[int] = []
+        self._wkey: int | None = None  # `size_from`'s key: while set, `update` keeps `_wsum` current
+        self._wsum = 0
 
     def clear(self) -> None:
         """Remove every level."""
         self.sizes.clear()
         self.keys.clear()
+        self._wkey = None
 
     def load(self, levels: Iterable[Level]) -> None:
         """Replace the side with `levels` (size 0 entries ignored)."""
         sign = self.sign
+        self._wkey = None
         self.sizes = {sign * p: q for p, q in levels if q > 0}
         self.keys = sorted(self.sizes)
 
@@ -51,6 +56,9 @@ class BookSide:
         """Apply level updates (size 0 deletes); returns how many were applied."""
         if not isinstance(levels, list | tuple):
             levels = list(levels)
+        wk = self._wkey
+        if wk is not None:
+            return self._update_watched(levels, wk)
         book = self.sizes
         keys = self.keys
         sign = self.sign
@@ -64,6 +72,57 @@ class BookSide:
                 del book[k]
                 del keys[bisect_left(keys, k)]
         return len(levels)
+
+    def _update_watched(self, levels: list[Level] | tuple[Level, ...], lo: int) -> int:
+        """`update` while `size_from` is watched: also moves each changed level's size in or out of the running
+        total of the levels with key >= the watched key (any error drops the total: the next query re-sums)."""
+        book = self.sizes
+        keys = self.keys
+        sign = self.sign
+        total = self._wsum
+        try:
+            for price, size in levels:
+                k = sign * price
+                if size:
+                    if k >= lo:  # inside the watched range: move the total by the size change
+                        old = book.get(k)
+                        if old is None:
+                            insort(keys, k)
+                            total += size
+                        else:
+                            total += size - old
+                    elif k not in book:
+                        insort(keys, k)
+                    book[k] = size
+                elif k in book:
+                    if k >= lo:
+                        total -= book[k]
+                    del book[k]
+                    del keys[bisect_left(keys, k)]
+        except BaseException:
+            self._wkey = None
+            raise
+        self._wsum = total
+        return len(levels)
+
+    def size_from(self, key: int) -> int:
+        """Total size of the levels with key >= `key` (sign·price: from the best level down to that price),
+        kept incrementally: `update` adjusts it per changed level, and a new `key` only sums the levels
+        between it and the previous one (the same exact int sum as adding up every level there)."""
+        keys = self.keys
+        sizes = self.sizes
+        wk = self._wkey
+        if wk is None:
+            total = _sum_sizes(sizes, keys[bisect_left(keys, key) :])
+        elif key > wk:
+            total = self._wsum - _sum_sizes(sizes, keys[bisect_left(keys, wk) : bisect_left(keys, key)])
+        elif key < wk:
+            total = self._wsum + _sum_sizes(sizes, keys[bisect_left(keys, key) : bisect_left(keys, wk)])
+        else:
+            return self._wsum
+        self._wkey = key
+        self._wsum = total
+        return total
 
     def size_at(self, price: int) -> int:
         """The size resting at `price` (0 when there is no level)."""
@@ -86,6 +145,7 @@ class BookSide:
         if extra <= 0:
             return 0
         gone, self.keys = keys[:extra], keys[extra:]
+        self._wkey = None
         sizes = self.sizes
         for k in gone:
             del sizes[k]
@@ -139,6 +199,13 @@ class BookSide:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+def _sum_sizes(sizes: dict[int, int], keys: list[int]) -> int:
+    """Sum of `sizes[k]` over `keys` (one C call for many keys: a 1-key itemgetter returns a scalar)."""
+    if len(keys) > 1:
+        return sum(itemgetter(*keys)(sizes))
+    return sizes[keys[0]] if keys else 0
 
 
 class OrderBook:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import repeat
+from operator import sub
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +33,7 @@ def cognitive(confidences: Sequence[float]) -> float:
     if n == 1:
         return 1.0 - confidences[0]
     mean = math.fsum(confidences) / n
-    var = math.fsum((c - mean) ** 2 for c in confidences) / n
+    var = math.fsum(map(pow, map(sub, confidences, repeat(mean)), repeat(2))) / n  # Σ (c − mean)**2, in C
     return min(1.0, 2.0 * math.sqrt(var))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter, deque
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,15 @@ from kimera.strategy.intent import OrderIntent
 
 F64 = npt.NDArray[np.float64]
 _new = tuple.__new__  # NamedTuple from a tuple in C
+_F64 = np.dtype(np.float64)
+_confidence = attrgetter("confidence")
+
+
+def _f64(a: object) -> F64:
+    """`a` as a float64 array (itself when it already is one: the portfolio's returns usually are)."""
+    if type(a) is np.ndarray and a.dtype is _F64:
+        return a
+    return np.asarray(a, dtype=np.float64)
 
 
 def _portfolio_numbers(pf: PortfolioView) -> tuple[float, float, float]:
@@ -84,7 +94,7 @@ class RiskEngine:
         p, lim = cfg.params, cfg.limits
         inst = intent.instrument
         key = inst.key
-        if key != market.instrument.key:
+        if inst is not market.instrument and key != market.instrument.key:
             raise RiskInputError(f"order for {key} assessed against the market of {market.instrument.key}")
         side = int(intent.side)
         qty = intent.quantity / inst.size_scale
@@ -93,13 +103,13 @@ class RiskEngine:
         if not (math.isfinite(eq) and math.isfinite(peak) and math.isfinite(pnl)):
             _portfolio_numbers(portfolio)  # raises, naming the values
 
-        rho = C.correlation(market.returns, np.asarray(portfolio.returns, dtype=np.float64), p.correlation_window)
+        rho = C.correlation(market.returns, _f64(portfolio.returns), p.correlation_window)
         o_sum, o_sq, held = C.concentration_terms(portfolio.positions, key)
         new_pos = held + side * qty
         hhi = C.concentration(o_sum, o_sq, abs(new_pos) * price)
         comps = _new(Components, (
             market.thermal,
-            C.cognitive([s.confidence for s in intent.signals]),
+            C.cognitive(tuple(map(_confidence, intent.signals))),
             C.volatility(market, p),
             C.correlation_component(side, rho, hhi, p),
             C.liquidity(side, qty, market, p),
@@ -153,7 +163,7 @@ class RiskEngine:
         if len(breaches) > 1:
             breaches.sort(key=lambda b: LIMITS.index(b.limit))
         depth = market.depth_ask if side > 0 else market.depth_bid
-        sq = suggested_quantity(inst, side, price, score, market.vol, held, depth, p, lim)
+        sq = suggested_quantity(inst, side, price, score, market.vol, held, depth, p, lim, pos_lim)
         return _new(RiskVerdict, (ok, score, comps, tuple(breaches), sq, rho, hhi, notional))
 
     # -- many orders ------------------------------------------------------------------------------

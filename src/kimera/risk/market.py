@@ -4,7 +4,6 @@ computed once per market update so each order's assessment is a few float operat
 from __future__ import annotations
 
 import math
-from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -99,6 +98,8 @@ def depth_within(book: OrderBook, slippage_bps: float, side: int = 0) -> tuple[i
     """Fixed-point size resting on (bids, asks) within `slippage_bps` of the mid (inclusive).
 
     `side` = +1 computes only the asks (what a buy takes), −1 only the bids; the other is returned as −1.
+    Each side's `size_from` keeps its total incrementally, so a tick costs the levels that changed, not the
+    ~200 levels inside the bound.
     """
     bs, as_ = book.bids, book.asks
     bk, ak = bs.keys, as_.keys
@@ -107,15 +108,10 @@ def depth_within(book: OrderBook, slippage_bps: float, side: int = 0) -> tuple[i
     mid2 = bk[-1] - ak[-1]  # 2 × mid in price units (ask keys are −price)
     f = slippage_bps * 1e-4
     d_bid = d_ask = -1
-    # itemgetter(*keys) fetches many levels in one C call (a 1-key getter returns a scalar, not a tuple)
-    if side <= 0:
-        bids = bs.within_keys(math.ceil(mid2 * (1.0 - f) / 2))
-        bl = bs.sizes
-        d_bid = sum(itemgetter(*bids)(bl)) if len(bids) > 1 else sum(map(bl.__getitem__, bids))
-    if side >= 0:
-        asks = as_.within_keys(math.floor(mid2 * (1.0 + f) / 2))
-        al = as_.sizes
-        d_ask = sum(itemgetter(*asks)(al)) if len(asks) > 1 else sum(map(al.__getitem__, asks))
+    if side <= 0:  # bids at or above the lower price bound: keys >= it
+        d_bid = bs.size_from(math.ceil(mid2 * (1.0 - f) / 2))
+    if side >= 0:  # asks at or below the upper price bound: keys (−price) >= −it
+        d_ask = as_.size_from(-math.floor(mid2 * (1.0 + f) / 2))
     return d_bid, d_ask
 
 

@@ -67,20 +67,25 @@ class OrderIntent(msgspec.Struct, frozen=True, gc=False):
     created_ns: int = 0
 
     def __post_init__(self) -> None:
-        where = f"intent of {self.strategy_id!r} on {self.instrument.key}"
-        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity <= 0:
-            raise IntentError(f"{where}: quantity must be a positive fixed-point int, got {self.quantity!r}")
-        if self.quantity % self.instrument.lot_size:
-            raise IntentError(f"{where}: quantity {self.quantity} is not a multiple of lot {self.instrument.lot_size}")
+        q, lot = self.quantity, self.instrument.lot_size
+        if isinstance(q, bool) or not isinstance(q, int) or q <= 0:
+            raise IntentError(f"{self._where()}: quantity must be a positive fixed-point int, got {q!r}")
+        if q % lot:
+            raise IntentError(f"{self._where()}: quantity {q} is not a multiple of lot {lot}")
+        price = self.price
         if self.order_type is OrderType.MARKET:
-            if self.price is not None:
-                raise IntentError(f"{where}: a market order has no price, got {self.price!r}")
-        elif self.price is None or isinstance(self.price, bool) or not isinstance(self.price, int) or self.price <= 0:
-            raise IntentError(f"{where}: a limit order needs a positive fixed-point price, got {self.price!r}")
+            if price is not None:
+                raise IntentError(f"{self._where()}: a market order has no price, got {price!r}")
+        elif price is None or isinstance(price, bool) or not isinstance(price, int) or price <= 0:
+            raise IntentError(f"{self._where()}: a limit order needs a positive fixed-point price, got {price!r}")
         if not 0.0 <= self.confidence <= 1.0:
-            raise IntentError(f"{where}: confidence {self.confidence!r} not in [0, 1]")
+            raise IntentError(f"{self._where()}: confidence {self.confidence!r} not in [0, 1]")
         if not 0.0 <= self.tension_rate <= 1.0:
-            raise IntentError(f"{where}: tension_rate {self.tension_rate!r} not in [0, 1]")
+            raise IntentError(f"{self._where()}: tension_rate {self.tension_rate!r} not in [0, 1]")
+
+    def _where(self) -> str:
+        """Names the intent in error messages (built only when one is raised: validation runs per order)."""
+        return f"intent of {self.strategy_id!r} on {self.instrument.key}"
 
     @property
     def qty(self) -> float:
