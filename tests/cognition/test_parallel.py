@@ -31,3 +31,21 @@ def test_map_ordered_keeps_order_and_bounds_items_in_flight(
     assert parallel.map_ordered(job, list(range(23)), max_workers=width) == [x * x for x in range(23)]
     assert live[1] <= width
     parallel._pool().shutdown()
+
+
+def test_a_free_thread_takes_the_next_item_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No head-of-line blocking: while item 0 is still running, the other thread runs items 1, 2 and 3
+    (item 0 waits for item 3 here; with submissions held back behind item 0 it would time out)."""
+    monkeypatch.setattr(parallel, "workers", lambda: 4)
+    monkeypatch.setattr(parallel, "_POOL", None)
+    third_done = threading.Event()
+
+    def job(x: int) -> bool:
+        if x == 0:
+            return third_done.wait(10.0)
+        if x == 3:
+            third_done.set()
+        return True
+
+    assert parallel.map_ordered(job, list(range(6)), max_workers=2) == [True] * 6
+    parallel._pool().shutdown()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import count
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -81,19 +81,21 @@ def single_threaded_blas() -> Iterator[None]:
 
 
 def map_ordered(fn: Callable[[T], R], items: Sequence[T], max_workers: int | None = None) -> list[R]:
-    """`[fn(x) for x in items]`, spread over the pool with at most `max_workers` items in flight (results in
-    input order). Items are submitted in order, so an item may wait for the one before it (that one has
-    always started first)."""
+    """`[fn(x) for x in items]` on at most `max_workers` pool threads (results in input order). Each thread
+    takes the next item as soon as it is free, so items start in input order: an item may wait for the one
+    before it, which has always been taken by a running thread."""
     width = min(workers(), len(items), max_workers or len(items))
     if width <= 1:
         return [fn(x) for x in items]
-    out: list[R] = []
-    pending: deque[Future[R]] = deque()
+    n = len(items)
+    out: list[R | None] = [None] * n
+    ticket = count()  # next() on it is atomic under the GIL
+
+    def lane() -> None:
+        while (m := next(ticket)) < n:
+            out[m] = fn(items[m])
+
     with single_threaded_blas():
-        for x in items:
-            if len(pending) >= width:
-                out.append(pending.popleft().result())
-            pending.append(_pool().submit(fn, x))
-        while pending:
-            out.append(pending.popleft().result())
-    return out
+        for f in [_pool().submit(lane) for _ in range(width)]:
+            f.result()
+    return out  # type: ignore[return-value]  # every slot was filled
