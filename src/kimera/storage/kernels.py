@@ -12,12 +12,12 @@ import pyarrow as pa
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bit(bitmap: np.ndarray, i: int) -> bool:
     return bool((bitmap[i >> 3] >> (i & 7)) & 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_forward(data: np.ndarray, bitmap: np.ndarray, offset: int, scale: np.ndarray, last: int,
                   out: np.ndarray) -> int:
     for i in range(len(out)):
@@ -28,7 +28,7 @@ def _fill_forward(data: np.ndarray, bitmap: np.ndarray, offset: int, scale: np.n
     return last
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_chained(data: np.ndarray, bitmap: np.ndarray, offset: int, source: np.ndarray, before: int, step: int,
                   out: np.ndarray) -> None:
     prev = before
@@ -37,7 +37,7 @@ def _fill_chained(data: np.ndarray, bitmap: np.ndarray, offset: int, source: np.
         prev = source[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_then_cumsum(tails: np.ndarray, tail_offs: np.ndarray, firsts: np.ndarray, bitmap: np.ndarray,
                        offset: int, all_valid: bool, scale: int, out: np.ndarray, out_offs: np.ndarray) -> bool:
     k = 0
@@ -105,7 +105,7 @@ def first_then_cumsum(tails: np.ndarray, tail_offs: np.ndarray, firsts: pa.Array
     return out, out_offs
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _level_sizes(data: np.ndarray, bitmap: np.ndarray, offset: int, all_valid: bool, offs: np.ndarray,
                  scale: np.ndarray, out: np.ndarray) -> None:
     for r in range(len(offs) - 1):

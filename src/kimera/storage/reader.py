@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,16 @@ from kimera.storage.errors import SchemaMismatchError, StoreError
 from kimera.storage.files import FileMeta, open_file, read_file
 from kimera.storage.layout import Part, day_of, live_parts, streams
 from kimera.storage.schema import KINDS, SCHEMAS, from_table
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads that read files side by side (Parquet decoding and the numba kernels release the GIL)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="kimera-read")
+    return _POOL
 
 
 def _windows(parts: list[Part]) -> list[list[Part]]:
@@ -106,7 +118,10 @@ class TickStore:
         if kind not in SCHEMAS:
             raise StoreError(self.root, f"unknown table kind {kind!r}; known: {KINDS}")
         parts = self.parts(kind, venue, symbol, start_ns, end_ns)
-        tables = [self.read_part(p, start_ns, end_ns) for p in parts]
+        if len(parts) > 1:  # files side by side, in order; the first bad file's error is raised
+            tables = list(_pool().map(lambda p: self.read_part(p, start_ns, end_ns), parts))
+        else:
+            tables = [self.read_part(p, start_ns, end_ns) for p in parts]
         out = pa.concat_tables(tables) if tables else SCHEMAS[kind].empty_table()
         keys = {(p.venue, p.symbol) for p in parts}
         if len(keys) == 1:
