@@ -82,9 +82,19 @@ class TickStore:
 
     def read_part(self, part: Part, start_ns: int | None = None, end_ns: int | None = None) -> pa.Table:
         """One file, validated and decoded, optionally restricted to `start_ns <= recv_ns < end_ns`."""
+        return self._checked(part, *self._decoded(part), start_ns, end_ns)
+
+    @staticmethod
+    def _decoded(part: Part) -> tuple[FileMeta, np.ndarray, pa.Table]:
+        """A file read and decoded (no store state touched: safe on any thread), with its seq column."""
         stored, meta = read_file(part.path, part.kind)
-        self._check(part, meta, stored.column("seq").to_numpy() if stored.num_rows else np.empty(0, np.int64))
-        table = decode(part.kind, stored)
+        seq = stored.column("seq").to_numpy() if stored.num_rows else np.empty(0, np.int64)
+        return meta, seq, decode(part.kind, stored)
+
+    def _checked(self, part: Part, meta: FileMeta, seq: np.ndarray, table: pa.Table,
+                 start_ns: int | None, end_ns: int | None) -> pa.Table:
+        """A decoded file checked against its place in the store (in file order), then cut to the range."""
+        self._check(part, meta, seq)
         if start_ns is not None or end_ns is not None:
             recv = table.column("recv_ns")
             mask = None
@@ -118,8 +128,9 @@ class TickStore:
         if kind not in SCHEMAS:
             raise StoreError(self.root, f"unknown table kind {kind!r}; known: {KINDS}")
         parts = self.parts(kind, venue, symbol, start_ns, end_ns)
-        if len(parts) > 1:  # files side by side, in order; the first bad file's error is raised
-            tables = list(_pool().map(lambda p: self.read_part(p, start_ns, end_ns), parts))
+        if len(parts) > 1:  # decoded side by side, checked in file order: the first bad file's error is raised
+            futures = [_pool().submit(self._decoded, p) for p in parts]
+            tables = [self._checked(p, *f.result(), start_ns, end_ns) for p, f in zip(parts, futures, strict=True)]
         else:
             tables = [self.read_part(p, start_ns, end_ns) for p in parts]
         out = pa.concat_tables(tables) if tables else SCHEMAS[kind].empty_table()
