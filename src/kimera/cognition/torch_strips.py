@@ -115,4 +115,7 @@ class TorchStrips:
         sv = torch.where(cnt > 0, 0.5 * opp2.to(f64) / cnt.clamp(min=1.0), 0.0)
         tt = w.e * e + w.l * lv + w.s * sv
         mask = torch.triu(tt >= thr, diagonal=1)  # column k of the strip is j = i0 + k: keep j > i
-        return mask.nonzero().T + i0, torch.stack([tt[mask], e[mask], lv[mask], sv[mask]])
+        idx = mask.nonzero()  # (i, j) order: row-major; one device sync per strip
+        flat = idx[:, 0] * tt.shape[1] + idx[:, 1]
+        vals = torch.stack([m.reshape(-1).index_select(0, flat) for m in (tt, e, lv, sv)])
+        return idx.T + i0, vals
