@@ -24,16 +24,18 @@ _STRIP_BUDGET = 1 << 30  # bytes of one strip's float64 pair matrices (about ten
 Columns = tuple[npt.NDArray[Any], ...]  # i, j, tension, E, L, S
 
 
-def _dense(
-    n: int, ptr: npt.NDArray[np.int64], key: npt.NDArray[np.int32], cols: int, mask: Any = None
-) -> npt.NDArray[np.float32]:
-    """A 0/1 float32 matrix (n × cols) with a one at (row, key) for every CSR entry selected by `mask`."""
-    out = np.zeros((n, max(cols, 1)), dtype=np.float32)
-    rows = np.repeat(np.arange(n), np.diff(ptr))
-    if mask is None:
-        out[rows, key] = 1.0
-    else:
-        out[rows[mask], key[mask]] = 1.0
+def _row_ids(n: int, ptr: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The row of every CSR entry."""
+    return np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
+
+
+def _indicator(
+    n: int, cols: int, rows: torch.Tensor, keys: torch.Tensor, sel: torch.Tensor | None
+) -> torch.Tensor:
+    """A 0/1 float32 matrix (n × cols) on the device: one at (row, key) of every CSR entry selected by `sel`
+    (entries are distinct (row, key) pairs, so writing 0 or 1 for each needs no mask and no device sync)."""
+    out = torch.zeros((n, max(cols, 1)), dtype=torch.float32, device=rows.device)
+    out[rows, keys] = 1.0 if sel is None else sel.to(torch.float32)
     return out
 
 
@@ -50,36 +52,36 @@ class TorchStrips:
         dev = torch.device(device)
         self.n, self.dev, self.w = n, dev, w
         sym = p.sym
-        kind = sym.kind
 
         def t(a: npt.NDArray[Any]) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a)).to(dev)
 
-        # E: unit rows in float64 (zero without an embedding); `both` says where E comes from cos
-        ok = p.has & (p.norm > 0)
-        unit64 = np.zeros((n, p.dim), np.float64)
-        unit64[ok] = p.emb[ok].astype(np.float64) / p.norm[ok, None]
-        self.unit64 = t(unit64)
-        self.has = t(p.has.astype(np.float64))
-        self.ok = t(ok.astype(np.float64))
+        # everything is built on the device from the packed arrays: only O(n·d + entries) bytes cross
+        # E: unit rows in float64 (zero without an embedding); `ok` says where E comes from cos
+        has, norm = t(p.has), t(p.norm)
+        ok = has & (norm > 0)
+        emb = t(p.emb).to(torch.float64)
+        self.unit64 = torch.where(ok[:, None], emb / torch.where(ok, norm, 1.0)[:, None], 0.0)
+        self.has = has.to(torch.float64)
+        self.ok = ok.to(torch.float64)
         # L: key presence and set sizes
-        self.keys = t(_dense(n, p.sem.ptr, p.sem.key, vk))
+        self.keys = _indicator(n, vk, t(_row_ids(n, p.sem.ptr)), t(p.sem.key.astype(np.int64)), None)
         self.size = t(p.sem.size.astype(np.float64))
         # S: common keys, and twice the opposed ones (bools that differ, numbers of opposite sign, strings)
+        rows, keys, kind = t(_row_ids(n, sym.ptr)), t(sym.key.astype(np.int64)), t(sym.kind)
         ind = {
-            k: _dense(n, sym.ptr, sym.key, vs, kind == k)
+            k: _indicator(n, vs, rows, keys, kind == k)
             for k in (BOOL_TRUE, BOOL_FALSE, NUM_POS, NUM_NEG, STRING)
         }
-        self.present = t(_dense(n, sym.ptr, sym.key, vs))
+        self.present = _indicator(n, vs, rows, keys, None)
         left = [2 * ind[BOOL_TRUE], 2 * ind[BOOL_FALSE], 2 * ind[NUM_POS], 2 * ind[NUM_NEG], ind[STRING]]
         right = [ind[BOOL_FALSE], ind[BOOL_TRUE], ind[NUM_NEG], ind[NUM_POS], ind[STRING]]
-        self.opp_left = t(np.hstack(left))
-        self.opp_right = t(np.hstack(right))
-        str_cols = np.unique(sym.key[kind == STRING])
-        codes = np.full((n, max(vs, 1)), -1, dtype=np.int32)
-        sel = kind == STRING
-        codes[np.repeat(np.arange(n), np.diff(sym.ptr))[sel], sym.key[sel]] = sym.code[sel]
-        self.codes = t(codes[:, str_cols])
+        self.opp_left = torch.cat(left, dim=1)
+        self.opp_right = torch.cat(right, dim=1)
+        str_cols = t(np.unique(sym.key[sym.kind == STRING]).astype(np.int64))
+        codes = torch.full((n, max(vs, 1)), -1, dtype=torch.int32, device=dev)
+        codes[rows, keys] = torch.where(kind == STRING, t(sym.code).to(torch.int32), -1)
+        self.codes = codes.index_select(1, str_cols)
 
     def strip_rows(self, block_size: int) -> int:
         """Rows per strip: at most `block_size`, and the strip's pair matrices within the budget."""
