@@ -146,12 +146,8 @@ async def _demo(seconds: float, rate: float, kraken_rate: float, out_dir: Path, 
             await e.stop()
     end_ns = max(time.time_ns(), pipe.clock.now_ns)
     pipe.portfolio.sample(end_ns, force=True)
-    from kimera.runners.pipeline import RunResult
-
-    res = RunResult(events=sum(c.health.messages for c in clients), seconds=time.perf_counter() - t0,
-                    orders=len(pipe.om.orders), fills=pipe.om.fills, rejections=len(pipe.record.rejections),
-                    portfolio=pipe.portfolio.summary(), journal_records=journal.next_seq,
-                    extra={"start_ns": start_ns, "end_ns": end_ns})
+    res = pipe.result(sum(c.health.messages for c in clients), time.perf_counter() - t0,
+                      {"start_ns": start_ns, "end_ns": end_ns})
     journal.close()
     report = write_report(pipe, res, out_dir / "demo-report.html", "Kimera full-system demo", trace)
     note = positions_note(pipe)

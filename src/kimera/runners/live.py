@@ -110,7 +110,7 @@ async def live_strategy_session(
     from kimera.runners.backtest import build_strategies, risk_gate
     from kimera.runners.live_venue import CcxtVenue
     from kimera.runners.paper import feed_for
-    from kimera.runners.pipeline import RunResult, TradingPipeline
+    from kimera.runners.pipeline import TradingPipeline
     from kimera.venues.registry import resolve_instrument
     from kimera.venues.stream import StreamClient
 
@@ -143,7 +143,5 @@ async def live_strategy_session(
         if jr is not None:
             jr.close()
     pipe.portfolio.sample(time.time_ns(), force=True)
-    res = RunResult(events=client.health.messages, seconds=time.perf_counter() - t0, orders=len(pipe.om.orders),
-                    fills=pipe.om.fills, rejections=len(pipe.record.rejections),
-                    portfolio=pipe.portfolio.summary(), journal_records=getattr(pipe.journal, "next_seq", 0))
+    res = pipe.result(client.health.messages, time.perf_counter() - t0)
     return LiveStrategyOutcome(pipe, res, cv, client.health.book_updates, cancelled)

@@ -77,9 +77,7 @@ async def paper_session(cfg: PaperConfig) -> PaperOutcome:
         if journal is not None:
             journal.close()
     pipe.portfolio.sample(time.time_ns(), force=True)
-    res = RunResult(events=client.health.messages, seconds=time.perf_counter() - t0, orders=len(pipe.om.orders),
-                    fills=pipe.om.fills, rejections=len(pipe.record.rejections),
-                    portfolio=pipe.portfolio.summary(), journal_records=getattr(pipe.journal, "next_seq", 0))
+    res = pipe.result(client.health.messages, time.perf_counter() - t0)
     return PaperOutcome(pipe, res, client.health.book_updates)
 
 

@@ -212,8 +212,12 @@ class TradingPipeline:
         self.bus.published += n - start
         self.events_seen = n
         self.portfolio.sample(clock.now_ns, force=True)
+        return self.result(n - start, seconds)
+
+    def result(self, events: int, seconds: float, extra: dict[str, Any] | None = None) -> RunResult:
+        """The run's summary from this pipeline's order, fill, rejection, portfolio and journal counters."""
         return RunResult(
-            events=n - start, seconds=seconds, orders=len(self.om.orders), fills=self.om.fills,
+            events=events, seconds=seconds, orders=len(self.om.orders), fills=self.om.fills,
             rejections=len(self.record.rejections), portfolio=self.portfolio.summary(),
-            journal_records=getattr(self.journal, "next_seq", 0),
+            journal_records=getattr(self.journal, "next_seq", 0), extra=extra or {},
         )
