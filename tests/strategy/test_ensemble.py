@@ -271,3 +271,17 @@ def test_inlined_decision_equals_cognition_decide() -> None:
             _decision(bad, 0.5)
         with pytest.raises(ValueError):
             _decision(0.5, bad)
+
+
+def test_lazy_geoids_and_pairs_are_those_of_the_general_path_and_count_in_equality() -> None:
+    ens = ensemble()
+    feats_ = btc_replay().feats
+    a, b = ens.decide(feats_[400]), _general_decision(ens, feats_[400])
+    assert a.basis != b.basis  # one kept stances, the other was given its geoids and pairs
+    assert a.drafts == b.drafts and a.pairs == b.pairs and a == b
+    assert a.in_tension(0.0) == list(b.pairs)
+    # same verdict fields but other member stances: not equal (the geoids are part of the decision)
+    c = ens.decide(feats(imb=0.9, z=-4.0, flow=0.95))
+    d = ens.decide(feats(imb=0.95, z=-4.0, flow=0.95))
+    assert (c.trade, c.direction) == (d.trade, d.direction) and c.drafts != d.drafts and c != d
+    assert a != "a decision"

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from operator import mul
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -124,8 +124,39 @@ def _member_e_s(
     return e, (1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0)
 
 
+class _Given(NamedTuple):
+    """Geoids and pair tensions built by the caller (the general path)."""
+
+    pairs: tuple[PairTension, ...]
+    drafts: tuple[GeoidDraft, ...]
+
+
+class _MemberStances(NamedTuple):
+    """What the one-pass path keeps to rebuild its geoids and pairs on demand: every member's float32 stance
+    (3 floats each), their metadata and the tension weights."""
+
+    flat: tuple[float, ...]
+    metas: tuple[Mapping[str, Any], ...]
+    weights: TensionWeights
+
+
+def _stance_drafts(signals: tuple[Signal, ...], b: _MemberStances) -> tuple[GeoidDraft, ...]:
+    """`member_draft(s, venue)` of every signal, from the stances already rounded (equal, tested)."""
+    flat, metas = b.flat, b.metas
+    out = []
+    for k, s in enumerate(signals):
+        c = s.confidence
+        sem = {"conviction": c, "doubt": 1.0 - c, "stretch": min(1.0, abs(s.score))}
+        out.append(_new(GeoidDraft, (s.name, sem, _DIRECTION[s.direction], flat[3 * k : 3 * k + 3], metas[k])))
+    return tuple(out)
+
+
 class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
-    """The ensemble's verdict at one step, with everything it was derived from."""
+    """The ensemble's verdict at one step, with everything it was derived from.
+
+    The member geoids (`drafts`) and their pair tensions (`pairs`) of the one-pass path are rebuilt on access
+    from the stances it kept (the hot path only needs the pulse and the tension rate); equality compares the
+    decision, the signals, the geoids and the pairs, whichever path made them."""
 
     trade: bool
     direction: int
@@ -136,9 +167,33 @@ class EnsembleDecision(msgspec.Struct, frozen=True, gc=False):
     decision: Decision
     tension_rate: float
     signals: tuple[Signal, ...]
-    pairs: tuple[PairTension, ...]
-    drafts: tuple[GeoidDraft, ...]
     reason: str
+    basis: _Given | _MemberStances
+
+    @property
+    def drafts(self) -> tuple[GeoidDraft, ...]:
+        """One geoid draft per member signal, in member order."""
+        b = self.basis
+        return b.drafts if isinstance(b, _Given) else _stance_drafts(self.signals, b)
+
+    @property
+    def pairs(self) -> tuple[PairTension, ...]:
+        """Every member pair i < j with its tension and components."""
+        b = self.basis
+        if isinstance(b, _Given):
+            return b.pairs
+        return tuple(member_pair_tensions(self.signals, self.drafts, b.weights))
+
+    def _public(self) -> tuple[object, ...]:
+        return (self.trade, self.direction, self.size_fraction, self.confidence, self.pulse, self.stability,
+                self.decision, self.tension_rate, self.signals, self.reason, self.pairs, self.drafts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EnsembleDecision):
+            return NotImplemented
+        return self._public() == other._public()
+
+    __hash__ = None  # type: ignore[assignment]  # drafts hold dicts: never hashable
 
     def in_tension(self, threshold: float) -> list[PairTension]:
         """The member pairs whose tension is at or above `threshold`."""
@@ -210,10 +265,9 @@ class Ensemble(SignalStrategy):
         """`decide` for `ScoredSignal` members in one pass: the same `Signal`s, member geoids, pair tensions and
         decision as signal → `member_draft` → `member_pair_tensions` → `decide_drafts` (the same operations in
         the same order; tested equal field by field on the replay and on random scores), with far fewer calls."""
-        names, metas = self._names, self._metas
+        names = self._names
         signals: list[Signal] = []
         stance: list[float] = []
-        sems: list[dict[str, float]] = []
         ds: list[int] = []
         net = 0.0
         active = 0.0
@@ -225,29 +279,27 @@ class Ensemble(SignalStrategy):
             c = min(1.0, a * 0.5)
             signals.append(Signal(names[k], d, sc, c))  # validated: a non-finite score raises, as `_scored` does
             stance += (d * c, 1.0 - c * abs(d), math.tanh(sc))
-            sems.append({"conviction": c, "doubt": 1.0 - c, "stretch": min(1.0, a)})
             ds.append(d)
             net += d * c
             active += c if d else 0.0
             k += 1
         flat = self._f32n.unpack(self._f32n.pack(*stance))
         embs = [flat[i : i + 3] for i in range(0, 3 * k, 3)]
-        drafts = tuple([_new(GeoidDraft, (names[i], sems[i], _DIRECTION[ds[i]], embs[i], metas[i])) for i in range(k)])
         norms = [math.hypot(*e) for e in embs]
         w = self.weights
         we, wl, ws = w.e, w.l, w.s
         thr = self.threshold
         m = 0.5 * (len(SEMANTIC_KEYS) + len(SEMANTIC_KEYS))  # every member draft has the same 3 semantic keys
         amp = 1.0 + 0.5 * (m / 20.0 if m < 20.0 else 1.0)
-        pairs: list[PairTension] = []
+        n_pairs = 0
         n_tense = 0
         best_t, best_raw = 0.0, -1.0
-        for i in range(k):
+        for i in range(k):  # the same T per pair as `member_pair_tensions` (tested), without its records
             ei, ni, di = embs[i], norms[i], ds[i]
             for j in range(i + 1, k):
                 e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])
                 t = we * e + wl * 0.0 + ws * s
-                pairs.append(_new(PairTension, (i, j, t, e, 0.0, s)))
+                n_pairs += 1
                 if t >= thr:
                     n_tense += 1
                 raw = t * amp
@@ -255,14 +307,14 @@ class Ensemble(SignalStrategy):
                     best_t, best_raw = t, raw
         t = min(1.0, best_t)
         p_max = min(1.0, t * (1.0 + 0.5 * min(m / 20.0, 1.0))) if 0.0 <= t <= 1.0 else pulse(t, m)  # `pulse`, inlined
-        rate = n_tense / len(pairs)
+        rate = n_tense / n_pairs
         stability = min(1.0, abs(net) / active) if active > 0.0 else 0.0
         confidence = min(1.0, abs(net) / k)
         verdict = _decision(p_max, stability)
         direction, trade, frac, why = _outcome(net, p_max, stability, verdict, self.calm_pulse)
         out = EnsembleDecision(
-            trade, direction, frac, confidence, p_max, stability, verdict, rate, tuple(signals), tuple(pairs), drafts,
-            why,
+            trade, direction, frac, confidence, p_max, stability, verdict, rate, tuple(signals), why,
+            _new(_MemberStances, (flat, self._metas, w)),
         )
         self._last = out
         self._pending = None
@@ -300,7 +352,8 @@ class Ensemble(SignalStrategy):
         verdict = decide(p_max, stability)
         direction, trade, frac, why = _outcome(net, p_max, stability, verdict, self.calm_pulse)
         d = EnsembleDecision(
-            trade, direction, frac, confidence, p_max, stability, verdict, rate, signals, tuple(pairs), drafts, why
+            trade, direction, frac, confidence, p_max, stability, verdict, rate, signals, why,
+            _new(_Given, (tuple(pairs), drafts)),
         )
         self._last = d
         self._pending = None
