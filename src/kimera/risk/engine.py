@@ -103,13 +103,15 @@ class RiskEngine:
         if not (math.isfinite(eq) and math.isfinite(peak) and math.isfinite(pnl)):
             _portfolio_numbers(portfolio)  # raises, naming the values
 
-        rho = C.correlation(market.returns, _f64(portfolio.returns), p.correlation_window)
+        pr = portfolio.returns
+        # fewer than 3 portfolio returns: `correlation` is 0 by definition (skips its array checks)
+        rho = C.correlation(market.returns, _f64(pr), p.correlation_window) if len(pr) >= 3 else 0.0
         o_sum, o_sq, held = C.concentration_terms(portfolio.positions, key)
         new_pos = held + side * qty
         hhi = C.concentration(o_sum, o_sq, abs(new_pos) * price)
         comps = _new(Components, (
             market.thermal,
-            C.cognitive(tuple(map(_confidence, intent.signals))),
+            C.cognitive([*map(_confidence, intent.signals)]),
             C.volatility(market, p),
             C.correlation_component(side, rho, hhi, p),
             C.liquidity(side, qty, market, p),
