@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
-from operator import mul
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import msgspec
+import numpy as np
 
 from kimera.cognition import TensionWeights
 from kimera.cognition.pulse import Decision, decide, decide_unit, pulse
@@ -29,7 +29,7 @@ from kimera.model import Instrument
 from kimera.strategy.base import NO_INTENTS, SignalStrategy
 from kimera.strategy.intent import OrderIntent, Signal
 from kimera.strategy.signals import ScoredSignal
-from kimera.strategy.tension import GeoidDraft, PairTension, all_pair_tensions
+from kimera.strategy.tension import GeoidDraft, PairTension, all_pair_tensions, member_summary, pair_distances
 
 SEMANTIC_KEYS = ("conviction", "doubt", "stretch")
 _F3 = struct.Struct("3f")  # float32 rounding of the 3-d stance, as `Geoid` stores it
@@ -98,30 +98,20 @@ def member_pair_tensions(
     n = len(drafts)
     if n < 2:
         return []
-    embs = [d.embedding for d in drafts]
-    norms = [math.hypot(*e) for e in embs]  # type: ignore[misc]  # member drafts always have an embedding
+    es = pair_distances(np.array([d.embedding for d in drafts], dtype=np.float64))  # the shared E kernel
     ds = [s.direction for s in signals]
     we, wl, ws = weights.e, weights.l, weights.s
     out: list[PairTension] = []
+    p = 0
     for i in range(n):
-        ei, ni, di = embs[i], norms[i], ds[i]
+        di = ds[i]
         for j in range(i + 1, n):
-            e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])  # type: ignore[arg-type]
+            dj = ds[j]
+            e = float(es[p])
+            p += 1
+            s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
             out.append(_new(PairTension, (i, j, we * e + wl * 0.0 + ws * s, e, 0.0, s)))
     return out
-
-
-def _member_e_s(
-    ei: Sequence[float], ni: float, di: int, ej: Sequence[float], nj: float, dj: int
-) -> tuple[float, float]:
-    """(E, S) of two member drafts: clipped cosine distance of the embeddings (1 for a zero norm) and the
-    symbolic opposition of their directions; the one place both ensemble paths compute a member pair."""
-    if ni == 0.0 or nj == 0.0:
-        e = 1.0
-    else:
-        e = 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)
-        e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
-    return e, (1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0)
 
 
 class _Given(NamedTuple):
@@ -132,17 +122,18 @@ class _Given(NamedTuple):
 
 
 class _MemberStances(NamedTuple):
-    """What the one-pass path keeps to rebuild its geoids and pairs on demand: every member's float32 stance
-    (3 floats each), their metadata and the tension weights."""
+    """What the one-pass path keeps to rebuild its geoids and pairs on demand: every member's stance packed as
+    float32 (3 per member, as `Geoid` stores embeddings), their metadata and the tension weights."""
 
-    flat: tuple[float, ...]
+    packed: bytes
     metas: tuple[Mapping[str, Any], ...]
     weights: TensionWeights
 
 
 def _stance_drafts(signals: tuple[Signal, ...], b: _MemberStances) -> tuple[GeoidDraft, ...]:
     """`member_draft(s, venue)` of every signal, from the stances already rounded (equal, tested)."""
-    flat, metas = b.flat, b.metas
+    metas = b.metas
+    flat = struct.unpack(f"{len(b.packed) // 4}f", b.packed)
     out = []
     for k, s in enumerate(signals):
         c = s.confidence
@@ -268,7 +259,6 @@ class Ensemble(SignalStrategy):
         names = self._names
         signals: list[Signal] = []
         stance: list[float] = []
-        ds: list[int] = []
         net = 0.0
         active = 0.0
         k = 0
@@ -279,32 +269,18 @@ class Ensemble(SignalStrategy):
             c = min(1.0, a * 0.5)
             signals.append(Signal(names[k], d, sc, c))  # validated: a non-finite score raises, as `_scored` does
             stance += (d * c, 1.0 - c * abs(d), math.tanh(sc))
-            ds.append(d)
             net += d * c
             active += c if d else 0.0
             k += 1
-        flat = self._f32n.unpack(self._f32n.pack(*stance))
-        embs = [flat[i : i + 3] for i in range(0, 3 * k, 3)]
-        norms = [math.hypot(*e) for e in embs]
+        packed = self._f32n.pack(*stance)  # float32 rounding of every member's stance at once
         w = self.weights
-        we, wl, ws = w.e, w.l, w.s
-        thr = self.threshold
         m = 0.5 * (len(SEMANTIC_KEYS) + len(SEMANTIC_KEYS))  # every member draft has the same 3 semantic keys
         amp = 1.0 + 0.5 * (m / 20.0 if m < 20.0 else 1.0)
-        n_pairs = 0
-        n_tense = 0
-        best_t, best_raw = 0.0, -1.0
-        for i in range(k):  # the same T per pair as `member_pair_tensions` (tested), without its records
-            ei, ni, di = embs[i], norms[i], ds[i]
-            for j in range(i + 1, k):
-                e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])
-                t = we * e + wl * 0.0 + ws * s
-                n_pairs += 1
-                if t >= thr:
-                    n_tense += 1
-                raw = t * amp
-                if raw > best_raw:
-                    best_t, best_raw = t, raw
+        # every pair's T as `member_pair_tensions` computes it (same kernel for E, tested), without its records
+        n_tense, best_t = member_summary(
+            np.frombuffer(packed, np.float32).reshape(k, 3), w.e, w.l, w.s, self.threshold, amp
+        )
+        n_pairs = k * (k - 1) // 2
         t = min(1.0, best_t)
         p_max = min(1.0, t * (1.0 + 0.5 * min(m / 20.0, 1.0))) if 0.0 <= t <= 1.0 else pulse(t, m)  # `pulse`, inlined
         rate = n_tense / n_pairs
@@ -314,7 +290,7 @@ class Ensemble(SignalStrategy):
         direction, trade, frac, why = _outcome(net, p_max, stability, verdict, self.calm_pulse)
         out = EnsembleDecision(
             trade, direction, frac, confidence, p_max, stability, verdict, rate, tuple(signals), why,
-            _new(_MemberStances, (flat, self._metas, w)),
+            _new(_MemberStances, (packed, self._metas, w)),
         )
         self._last = out
         self._pending = None
@@ -397,21 +373,9 @@ class Ensemble(SignalStrategy):
         st = _FN.get(len(stance))
         if st is None:
             st = _FN[len(stance)] = struct.Struct(f"{len(stance)}f")
-        flat = st.unpack(st.pack(*stance))  # float32 rounding of every member's embedding in one call
-        embs = [flat[k : k + 3] for k in range(0, len(flat), 3)]
-        we, wl, ws = w.e, w.l, w.s
-        norms = [math.hypot(*e) for e in embs]
-        n = len(embs)
+        emb = np.frombuffer(st.pack(*stance), np.float32).reshape(-1, 3)  # float32, as the geoids store them
         amp = 1.0 + 0.5 * (m / 20.0 if m < 20.0 else 1.0)
-        best_t, best_raw = 0.0, -1.0
-        for i in range(n):
-            ei, ni, di = embs[i], norms[i], ds[i]
-            for j in range(i + 1, n):
-                e, s = _member_e_s(ei, ni, di, embs[j], norms[j], ds[j])
-                t = we * e + wl * 0.0 + ws * s
-                raw = t * amp
-                if raw > best_raw:
-                    best_t, best_raw = t, raw
+        _, best_t = member_summary(emb, w.e, w.l, w.s, self.threshold, amp)
         t = min(1.0, best_t)  # cognition's `pulse(t, m)`, inlined (t is in [0, 1] here)
         p_max = min(1.0, t * (1.0 + 0.5 * min(m / 20.0, 1.0)))
         if p_max < self.calm_pulse:

@@ -1,8 +1,11 @@
 """Exact tension for a handful of geoids (n <= ~8), without the blocked-matrix engine's per-call setup.
 
 Same definition as `kimera.cognition.reference` (E = clip(1 − cos), L = Jaccard distance of semantic key
-sets, S = mean symbolic opposition over common keys, T = w_E·E + w_L·L + w_S·S), evaluated pair by pair
-on plain Python floats; `tests/strategy` checks it equals `detect_tensions` on every pair.
+sets, S = mean symbolic opposition over common keys, T = w_E·E + w_L·L + w_S·S), evaluated pair by pair;
+`tests/strategy` checks it equals `detect_tensions` on every pair (within 1e-9).
+
+E comes from one compiled kernel (`pair_distances`) that every tiny-n path shares, the ensemble's hot path
+included, so they agree bit for bit: norms and dot products summed in float64 in coordinate order.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Mapping, Sequence
-from operator import mul
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba import njit
 
 from kimera.cognition import Geoid, TensionWeights
 from kimera.cognition.geoid import SymbolicValue
@@ -32,6 +35,92 @@ class GeoidDraft(NamedTuple):
         """The validated cognition `Geoid` with the same content."""
         emb = None if self.embedding is None else np.array(self.embedding, dtype=np.float32)
         return Geoid(self.geoid_id, dict(self.semantic_state), dict(self.symbolic_state), emb, dict(self.metadata))
+
+
+@njit(cache=True, nogil=True)
+def _norm(v):  # type: ignore[no-untyped-def]
+    """Euclidean norm of a row, squares summed in float64 in order (float32 rows are widened exactly)."""
+    acc = 0.0
+    for k in range(v.shape[0]):
+        x = np.float64(v[k])
+        acc += x * x
+    return math.sqrt(acc)
+
+
+@njit(cache=True, nogil=True)
+def _distance(a, b, na, nb):  # type: ignore[no-untyped-def]
+    """E = clip(1 − a·b / (|a|·|b|), 0, 1); 1 when either norm is 0."""
+    if na == 0.0 or nb == 0.0:
+        return 1.0
+    dot = 0.0
+    for k in range(a.shape[0]):
+        dot += np.float64(a[k]) * np.float64(b[k])
+    e = 1.0 - dot / (na * nb)
+    return 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
+
+
+@njit(cache=True, nogil=True)
+def pair_distances(emb):  # type: ignore[no-untyped-def]
+    """E of every row pair i < j of an (n, d) float32 or float64 array, in pair order (0-1, 0-2, …, 1-2, …)."""
+    n = emb.shape[0]
+    norms = np.empty(n)
+    for i in range(n):
+        norms[i] = _norm(emb[i])
+    out = np.empty(n * (n - 1) // 2)
+    p = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            out[p] = _distance(emb[i], emb[j], norms[i], norms[j])
+            p += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def member_summary(emb, we, wl, ws, thr, amp):  # type: ignore[no-untyped-def]
+    """(pairs at or above `thr`, T of the pair with the largest T·amp) of member geoids (rows of `emb`), whose
+    direction is the sign of their first coordinate (d·c, with c > 0 whenever d ≠ 0): S = 1 for opposite
+    directions; T = we·E + wl·0 + ws·S as `member_pair_tensions` computes it."""
+    n = emb.shape[0]
+    norms = np.empty(n)
+    for i in range(n):
+        norms[i] = _norm(emb[i])
+    n_tense = 0
+    best_t = 0.0
+    best_raw = -1.0
+    for i in range(n):
+        di = emb[i, 0]
+        for j in range(i + 1, n):
+            dj = emb[j, 0]
+            s = 1.0 if (di > 0 > dj) or (di < 0 < dj) else 0.0
+            t = we * _distance(emb[i], emb[j], norms[i], norms[j]) + wl * 0.0 + ws * s
+            if t >= thr:
+                n_tense += 1
+            raw = t * amp
+            if raw > best_raw:
+                best_t = t
+                best_raw = raw
+    return n_tense, best_t
+
+
+def embedding_distances(embs: Sequence[tuple[float, ...] | None]) -> list[float | None]:
+    """E of every pair i < j (None where either embedding is missing, the caller's E = 0); raises ValueError
+    at the first pair whose dimensions differ (pair order)."""
+    n = len(embs)
+    dims = {len(e) for e in embs if e is not None}
+    if len(dims) == 1 and all(e is not None for e in embs):
+        return pair_distances(np.array(embs, dtype=np.float64)).tolist()  # type: ignore[no-any-return]
+    out: list[float | None] = []
+    for i in range(n):
+        ei = embs[i]
+        for j in range(i + 1, n):
+            ej = embs[j]
+            if ei is None or ej is None:
+                out.append(None)
+            elif len(ei) != len(ej):
+                raise ValueError(f"embedding dimensions differ: {len(ei)} vs {len(ej)}")
+            else:
+                out.append(float(pair_distances(np.array((ei, ej), dtype=np.float64))[0]))
+    return out
 
 
 def f32(values: Sequence[float]) -> tuple[float, ...]:
@@ -76,8 +165,7 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
     n = len(drafts)
     if n < 2:
         return []
-    embs = [d.embedding for d in drafts]
-    norms = [None if e is None else math.hypot(*e) for e in embs]
+    es = embedding_distances([d.embedding for d in drafts])
     keys = [d.semantic_state.keys() for d in drafts]
     syms = [d.symbolic_state for d in drafts]
     k0, y0 = keys[0], syms[0].keys()
@@ -85,19 +173,14 @@ def all_pair_tensions(drafts: Sequence[GeoidDraft], weights: TensionWeights) -> 
     same_sym = [y.keys() for y in syms].count(y0) == n
     we, wl, ws = weights.e, weights.l, weights.s
     out: list[PairTension] = []
+    p = 0
     for i in range(n):
-        ei, ni, ki, si = embs[i], norms[i], keys[i], syms[i]
+        ki, si = keys[i], syms[i]
         for j in range(i + 1, n):
-            ej, nj = embs[j], norms[j]
-            if ei is None or ej is None or ni is None or nj is None:
+            e = es[p]
+            if e is None:
                 e = 0.0
-            elif len(ei) != len(ej):
-                raise ValueError(f"embedding dimensions differ: {len(ei)} vs {len(ej)}")
-            elif ni == 0.0 or nj == 0.0:
-                e = 1.0
-            else:
-                e = 1.0 - math.fsum(map(mul, ei, ej)) / (ni * nj)
-                e = 0.0 if e < 0.0 else (1.0 if e > 1.0 else e)
+            p += 1
             if same_sem:
                 l_ = 0.0
             else:
