@@ -8,6 +8,7 @@ from kimera.engine.books import BookUpdate
 from kimera.features import FeatureConfig, FeatureEngine, MarketFeatures
 from kimera.model import Side, Trade
 from kimera.risk import PortfolioView, RiskEngine, RiskVerdict
+from kimera.risk.market import market_state_from_book
 from kimera.strategy import Ensemble, EnsembleDecision, OrderIntent, OrderType, TimeInForce
 
 _new = tuple.__new__  # NamedTuple from a tuple in C
@@ -60,8 +61,9 @@ class TickPipeline:
             intent = out[0] if out else None
         if intent is None:
             return _new(TickResult, (f, d, None, None))
-        m = self.risk.market_state(u.book, self.features, u.recv_ns, int(intent.side))
-        return _new(TickResult, (f, d, intent, self.risk.assess(intent, m, self.portfolio, u.recv_ns)))
+        risk = self.risk
+        m = market_state_from_book(u.book, self.features, u.recv_ns, risk.config.params, int(intent.side))
+        return _new(TickResult, (f, d, intent, risk.assess(intent, m, self.portfolio, u.recv_ns)))
 
     def _intent(self, d: EnsembleDecision, now_ns: int) -> OrderIntent | None:
         ens = self.ensemble

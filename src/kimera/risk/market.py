@@ -141,7 +141,8 @@ def market_state_from_book(
         return make_market_state(inst, recv_ns, bid, ask, db, da, rets.view(), vols.view(), vol, params)
     r = rets.view().copy()  # a copy: feature windows are views that move on
     r.setflags(write=False)
-    state = _state(inst, recv_ns, bid, ask, db, da, r, vols.view(), vol, params)
+    v = vols.view()
+    state = _state(inst, recv_ns, bid, ask, db, da, r, v, vol, params)
     if state is None:
-        return make_market_state(inst, recv_ns, bid, ask, db, da, r, vols.view(), vol, params)  # raises
+        return make_market_state(inst, recv_ns, bid, ask, db, da, r, v, vol, params)  # raises
     return state
