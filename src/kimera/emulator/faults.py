@@ -50,7 +50,8 @@ class Injected:
 
 @dataclass
 class FaultPlan:
-    """Planned faults by book-message number, and the log of the ones that fired."""
+    """Planned faults by book-message number, and the log of the ones that fired. A fault planned at a
+    message that reaches no subscriber fires at the next one that does (`Hub.next_book_seq`)."""
 
     faults: dict[int, Fault] = field(default_factory=dict)
     injected: list[Injected] = field(default_factory=list)
@@ -83,6 +84,16 @@ class FaultPlan:
     def at(self, seq: int) -> Fault | None:
         """The fault planned for book message `seq`, if any."""
         return self.faults.get(seq)
+
+    def defer(self, seq: int, to: int) -> None:
+        """Move the fault planned at book message `seq` (if any) to the first free position >= `to` (it keeps
+        its planned `at`, which the log of fired faults reports)."""
+        fault = self.faults.pop(seq, None)
+        if fault is None:
+            return
+        while to in self.faults:
+            to += 1
+        self.faults[to] = fault
 
     def record(self, fault: Fault, connection: int, update_id: int) -> None:
         """Log a fault that fired."""

@@ -119,6 +119,7 @@ class Hub:
         self.source_instruments: dict[str, Instrument] = {}
         self.connections: dict[int, Connection] = {}
         self.book_seq = 0  # book messages published so far (the fault plan's clock)
+        self._reached = -1  # the latest book message handed to a live subscriber
         self.published = 0  # every market-data message published
         self._closing: set[asyncio.Task[bool]] = set()
 
@@ -143,9 +144,13 @@ class Hub:
         self.connections.pop(conn.id, None)
 
     def next_book_seq(self) -> int:
-        """Number the next published book message."""
+        """Number the next published book message. A fault planned at the previous message that no live
+        subscriber received (nobody connected, or a client still reconnecting) moves to this one: a plan
+        describes what a client sees, whatever the emulator's pace against the client's reconnects."""
         s = self.book_seq
         self.book_seq += 1
+        if s and self._reached != s - 1:
+            self.faults.defer(s - 1, s)
         return s
 
     def deliver(self, conn: Connection, text: str, seq: int | None = None, update_id: int = -1,
@@ -153,6 +158,8 @@ class Hub:
         """Queue `text` for `conn`, applying the fault planned for book message `seq` (None: not a book message)."""
         if conn.closed:
             return
+        if seq is not None:
+            self._reached = seq
         fault = self.faults.at(seq) if seq is not None else None
         if fault is not None and conn.stalled_until <= time.monotonic():
             kind = fault.kind
